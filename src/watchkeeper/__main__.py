@@ -1,0 +1,5 @@
+"""Allow ``python -m watchkeeper``."""
+
+from watchkeeper.cli import main
+
+main()

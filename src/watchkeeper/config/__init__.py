@@ -1,0 +1,1 @@
+"""Reading and validating ``watchkeeper.yaml``: schema, loader, schedules, expressions."""

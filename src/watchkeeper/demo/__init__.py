@@ -1,0 +1,1 @@
+"""The bundled demo target and its example config."""

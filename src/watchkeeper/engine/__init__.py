@@ -1,0 +1,1 @@
+"""Running checks: the evaluator, the runner and the scheduler."""

@@ -1,0 +1,67 @@
+"""The probe contract: an async function from a spec to measurements, and what it may share."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+import aiohttp
+
+from watchkeeper.config.specs import Spec
+from watchkeeper.results import Measurements
+
+SpecT_contra = TypeVar("SpecT_contra", bound=Spec, contravariant=True)
+
+
+class ProbeError(Exception):
+    """The probe could not take its measurements (refused, unreachable, not found …).
+
+    The message becomes the result's message, so it says what failed in a user's words.
+    """
+
+
+class Probe(Protocol[SpecT_contra]):
+    """Measure one target. Raise ``ProbeError`` when it cannot be measured.
+
+    ``timeout`` is the check's timeout in seconds; a probe that starts something that could
+    outlive a cancellation (a process, a thread) must stop it by then.
+    """
+
+    async def __call__(
+        self, spec: SpecT_contra, ctx: ProbeContext, timeout: float
+    ) -> Measurements: ...
+
+
+@dataclass
+class ProbeContext:
+    """What probes share across runs: HTTP sessions with their connection pools."""
+
+    _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def http_session(self, keepalive: bool = True) -> aiohttp.ClientSession:
+        """Return the shared session: pooled connections, or a fresh connection per request."""
+        session = self._sessions.get(keepalive)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=0,
+                force_close=not keepalive,
+                ttl_dns_cache=300,
+                ssl=ssl.create_default_context(),
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=True,
+                trust_env=False,
+            )
+            self._sessions[keepalive] = session
+        return session
+
+    async def close(self) -> None:
+        """Close every session this context opened."""
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()

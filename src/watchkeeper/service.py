@@ -1,0 +1,127 @@
+"""The running Watchkeeper: config, store, scheduler and writer wired together, with reload and upkeep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from watchkeeper import __version__
+from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
+from watchkeeper.config.schema import Config
+from watchkeeper.engine.plan import plan_checks
+from watchkeeper.engine.runner import Runner
+from watchkeeper.engine.scheduler import Scheduler
+from watchkeeper.probes import ProbeContext
+from watchkeeper.store.store import Retention, Store
+from watchkeeper.store.writer import ResultWriter
+
+log = logging.getLogger("watchkeeper.service")
+
+UPKEEP_EVERY = 60.0
+"""Seconds between rollup-and-prune passes."""
+
+
+class Watchkeeper:
+    """One process's checks, store and scheduler; ``run`` until ``stop``."""
+
+    def __init__(self, loaded: LoadedConfig, store: Store) -> None:
+        self.loaded = loaded
+        self.store = store
+        self.ctx = ProbeContext()
+        self.runner = Runner(self.ctx, loaded.secrets)
+        self.writer = ResultWriter(store)
+        self.scheduler = Scheduler(self.runner, self.writer.submit)
+        self.started_at = datetime.now(UTC)
+        self._stop = asyncio.Event()
+        self._config_mtime = _mtime(loaded.path)
+
+    @property
+    def config(self) -> Config:
+        """Return the config in force."""
+        return self.loaded.config
+
+    def health(self) -> dict[str, object]:
+        """Return what ``GET /api/health`` answers: liveness, version, check count and scheduler lag."""
+        return {
+            "status": "healthy",
+            "version": __version__,
+            "checks": len(self.scheduler.plans),
+            "scheduler_lag_ms": round(self.scheduler.lag.percentile_ms(99), 3),
+            "scheduler_lag_p50_ms": round(self.scheduler.lag.percentile_ms(50), 3),
+            "pending_writes": self.writer.pending,
+            "started_at": self.started_at.isoformat(),
+        }
+
+    async def run(self) -> None:
+        """Schedule the checks, write their results and keep the store tidy until ``stop`` is called."""
+        self.scheduler.set_plans(plan_checks(self.config))
+        tasks = [
+            asyncio.create_task(self.scheduler.run(), name="scheduler"),
+            asyncio.create_task(self.writer.run(), name="writer"),
+            asyncio.create_task(self._upkeep(), name="upkeep"),
+            asyncio.create_task(self._watch_config(), name="watch-config"),
+        ]
+        log.info("watching %d checks; store %s", len(self.scheduler.plans), self.store.display_url)
+        await self._stop.wait()
+        await self.scheduler.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.writer.close()
+        await self.ctx.close()
+        log.info("stopped; every result was written")
+
+    def stop(self) -> None:
+        """Ask ``run`` to finish: stop scheduling, let running checks end, flush results."""
+        self._stop.set()
+
+    def reload(self) -> bool:
+        """Re-read the config file and apply it; an invalid file is refused and the running config kept."""
+        try:
+            loaded = load_config(self.loaded.path)
+        except ConfigError as exc:
+            log.error("config reload refused; keeping the running config:\n%s", exc)
+            return False
+        if loaded.store_url != self.loaded.store_url:
+            log.warning("the store changed in the config; restart watchkeeper to use it")
+        self.loaded = loaded
+        self.runner.secrets.add(loaded.secrets.values)
+        self.scheduler.set_plans(plan_checks(loaded.config))
+        self.store.forget_except({c.name for c in loaded.config.checks})
+        log.info("config reloaded: %d checks", len(self.scheduler.plans))
+        return True
+
+    async def _watch_config(self) -> None:
+        while True:
+            await asyncio.sleep(2.0)
+            mtime = _mtime(self.loaded.path)
+            if mtime is not None and mtime != self._config_mtime:
+                self._config_mtime = mtime
+                log.info("%s changed; reloading", self.loaded.path)
+                self.reload()
+
+    async def _upkeep(self) -> None:
+        while True:
+            await asyncio.sleep(UPKEEP_EVERY)
+            await self.upkeep()
+
+    async def upkeep(self) -> None:
+        """Roll up closed buckets, then prune what retention no longer keeps."""
+        r = self.config.retention
+        retention = Retention(raw=r.raw, minute=r.minute, hour=r.hour, day=r.day)
+        now = datetime.now(UTC)
+        try:
+            await self.writer.flush()
+            await asyncio.to_thread(self.store.rollup, now)
+            await asyncio.to_thread(self.store.prune, now, retention)
+        except Exception:
+            log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)
+
+
+def _mtime(path: Path) -> float | None:
+    with contextlib.suppress(OSError):
+        return path.stat().st_mtime
+    return None

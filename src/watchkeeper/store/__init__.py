@@ -1,0 +1,1 @@
+"""Where results live: SQLAlchemy tables, batched writes, rollups and pruning."""

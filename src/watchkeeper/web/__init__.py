@@ -1,0 +1,1 @@
+"""The HTTP interface served by ``watchkeeper serve``."""

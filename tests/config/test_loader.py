@@ -1,0 +1,169 @@
+"""The config loader: valid files load; every problem is reported as FILE:LINE:COLUMN: message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from watchkeeper.config.loader import ConfigError, load_config
+from watchkeeper.starter import STARTER_CONFIG
+
+ISSUE_EXAMPLE = """\
+version: 1
+defaults: {interval: 60s, timeout: 10s, timezone: UTC}
+checks:
+  - name: api-health
+    service: backend
+    http: {url: "${API_URL:-http://127.0.0.1:8000}/api/health"}
+    interval: 30s
+    expect: ['status == 200', 'json.status == "healthy"']
+    warn: ['response_time > 500ms']
+    critical: ['response_time > 2s']
+  - name: disk-root
+    system: {disk: /}
+    schedule: daily at 09:00
+    warn: ['disk_used_percent > 70']
+    critical: ['disk_used_percent > 90']
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "watchkeeper.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def problems(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> list[str]:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env or {})
+    return [str(p).removeprefix(f"{path}:") for p in caught.value.problems]
+
+
+def test_issue_example_loads_with_durations_in_seconds(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, ISSUE_EXAMPLE), {})
+    api, disk = loaded.config.checks
+    assert api.kind == "http" and api.interval == 30.0
+    assert api.http is not None and api.http.url == "http://127.0.0.1:8000/api/health"
+    assert disk.kind == "system" and disk.schedule == "daily at 09:00"
+    assert loaded.config.defaults.timeout == 10.0
+
+
+def test_environment_variable_replaces_default_and_becomes_a_secret(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, ISSUE_EXAMPLE), {"API_URL": "https://api.internal:8443"})
+    assert loaded.config.checks[0].http is not None
+    assert loaded.config.checks[0].http.url == "https://api.internal:8443/api/health"
+    assert loaded.secrets.redact("GET https://api.internal:8443/x") == "GET ***/x"
+
+
+def test_default_value_is_not_a_secret(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, ISSUE_EXAMPLE), {})
+    assert loaded.secrets.redact("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+
+
+def test_starter_config_validates(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, STARTER_CONFIG), {})
+    assert {c.name for c in loaded.config.checks} >= {"homepage", "disk-root", "git-clean"}
+
+
+def test_unknown_key_has_position_and_did_you_mean(tmp_path: Path) -> None:
+    text = "checks:\n  - name: a\n    http: {url: 'http://x'}\n    intervl: 30s\n"
+    assert problems(tmp_path, text) == ["4:5: unknown key 'intervl' (did you mean 'interval'?)"]
+
+
+def test_misspelt_probe_kind_suggests_the_kind(tmp_path: Path) -> None:
+    text = "checks:\n  - name: a\n    htp: {url: 'http://x'}\n"
+    assert problems(tmp_path, text) == ["3:5: unknown key 'htp' (did you mean 'http'?)"]
+
+
+def test_check_without_probe_names_the_kinds(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, "checks:\n  - name: a\n    interval: 5s\n")
+    assert line.startswith("2:5: a check needs one probe: http, tcp")
+
+
+def test_bad_duration_points_at_the_value(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, "defaults: {interval: 60x}\n")
+    assert line.startswith("1:22: bad duration '60x'")
+
+
+def test_bad_cron_and_bad_phrase(tmp_path: Path) -> None:
+    text = (
+        "checks:\n"
+        "  - {name: a, system: {}, schedule: '0 61 * * *'}\n"
+        "  - {name: b, system: {}, schedule: dialy at 9}\n"
+    )
+    lines = problems(tmp_path, text)
+    assert lines[0].startswith("2:37: bad cron '0 61 * * *'")
+    assert lines[1].startswith("3:37: unknown schedule 'dialy at 9'")
+
+
+def test_bad_expression_column_points_into_the_condition(tmp_path: Path) -> None:
+    text = "checks:\n  - name: a\n    system: {}\n    warn: ['disk_used_percent = 70']\n"
+    (line,) = problems(tmp_path, text)
+    # The quote opens at column 12; '=' is the 19th character of the condition.
+    assert line == "4:31: bad expression: '=' is not an operator; use '=='"
+
+
+def test_duplicate_check_name_names_the_first(tmp_path: Path) -> None:
+    text = "checks:\n  - {name: a, system: {}}\n  - {name: a, tcp: {host: h, port: 1}}\n"
+    assert problems(tmp_path, text) == [
+        "3:12: duplicate check name 'a' (first defined on line 2)"
+    ]
+
+
+def test_unset_variable_without_default_is_an_error_at_its_place(tmp_path: Path) -> None:
+    text = 'checks:\n  - name: a\n    database: {url: "${DATABASE_URL}"}\n'
+    assert problems(tmp_path, text) == [
+        "3:22: environment variable DATABASE_URL is not set and has no default "
+        "(write ${DATABASE_URL:-default} to give one)"
+    ]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        "defaults: {timeout: soon}\n"
+        "checks:\n"
+        "  - {name: a, system: {}, warn: ['x >']}\n"
+        "  - {name: 'bad name!', tcp: {host: h, port: 99999}}\n"
+    )
+    lines = problems(tmp_path, text)
+    assert len(lines) == 4
+    assert [line.split(":")[0] for line in lines] == ["1", "3", "4", "4"]
+
+
+def test_invalid_yaml_reports_its_position(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, "checks:\n  - name: a\n   bad: [\n")
+    assert line.split(":")[0] in {"3", "4"} and "invalid YAML" in line
+
+
+def test_duplicate_yaml_key_is_an_error(tmp_path: Path) -> None:
+    text = "checks:\n  - name: a\n    name: b\n    system: {}\n"
+    assert problems(tmp_path, text) == ["3:5: duplicate key 'name'"]
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    assert problems(tmp_path, "") == ["1:1: the file is empty: it needs at least `checks:`"]
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nope.yaml", {})
+    assert "cannot read the file" in str(caught.value)
+
+
+def test_command_string_is_split_like_a_shell_without_running_one(tmp_path: Path) -> None:
+    text = "checks:\n  - name: a\n    command: \"git log --oneline '-3'\"\n"
+    (check,) = load_config(write(tmp_path, text), {}).config.checks
+    assert check.command is not None
+    assert check.command.argv == ("git", "log", "--oneline", "-3")
+
+
+def test_store_defaults_to_sqlite_beside_the_config(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, "checks: []\n"), {})
+    assert loaded.store_url == f"sqlite:///{tmp_path.resolve() / 'watchkeeper.db'}"
+    relative = load_config(write(tmp_path, "store: data/wk.db\n", "b.yaml"), {})
+    assert relative.store_url == f"sqlite:///{tmp_path.resolve() / 'data' / 'wk.db'}"
+
+
+def test_dollar_dollar_is_a_literal_dollar(tmp_path: Path) -> None:
+    text = "checks:\n  - name: a\n    command: {argv: [echo, '$${HOME}']}\n"
+    (check,) = load_config(write(tmp_path, text), {"HOME": "/root"}).config.checks
+    assert check.command is not None and check.command.argv == ("echo", "${HOME}")
