@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -145,7 +146,9 @@ def init(
         err.print(f"[red]{path} exists[/]; pass --force to overwrite it")
         raise typer.Exit(1)
     path.write_text(STARTER_CONFIG, encoding="utf-8")
-    out.print(f"wrote {path}; next: `watchkeeper validate {path}` and `watchkeeper check -c {path}`")
+    out.print(
+        f"wrote {path}; next: `watchkeeper validate {path}` and `watchkeeper check -c {path}`"
+    )
 
 
 @app.command()
@@ -263,8 +266,9 @@ def demo(
 
 
 def _run_async(coro: Any) -> None:
+    # uvloop where it exists (not on Windows): the scheduler and probes are loop-bound.
     try:
-        import uvloop  # noqa: PLC0415
+        import uvloop
     except ImportError:
         asyncio.run(coro)
     else:
@@ -283,13 +287,14 @@ def _result_json(r: Result) -> dict[str, Any]:
 
 
 def _print_results(
-    results: list[Result], title: str, *, never_run: list[str] = (), show_time: bool = False  # type: ignore[assignment]
+    results: list[Result],
+    title: str,
+    *,
+    never_run: Sequence[str] = (),
+    show_time: bool = False,
 ) -> None:
     table = Table(title=title, title_justify="left")
-    if show_time:
-        table.add_column("when")
-    else:
-        table.add_column("check")
+    table.add_column("when" if show_time else "check")
     table.add_column("status")
     table.add_column("took", justify="right")
     table.add_column("message", overflow="fold")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from watchkeeper import __version__
@@ -15,6 +15,7 @@ from watchkeeper.engine.plan import plan_checks
 from watchkeeper.engine.runner import Runner
 from watchkeeper.engine.scheduler import Scheduler
 from watchkeeper.probes import ProbeContext
+from watchkeeper.store.rollups import SETTLE
 from watchkeeper.store.store import Retention, Store
 from watchkeeper.store.writer import ResultWriter
 
@@ -113,9 +114,13 @@ class Watchkeeper:
         r = self.config.retention
         retention = Retention(raw=r.raw, minute=r.minute, hour=r.hour, day=r.day)
         now = datetime.now(UTC)
+        longest = max(
+            (c.timeout or self.config.defaults.timeout for c in self.config.checks), default=0
+        )
+        settle = max(SETTLE, timedelta(seconds=longest + 60))
         try:
             await self.writer.flush()
-            await asyncio.to_thread(self.store.rollup, now)
+            await asyncio.to_thread(self.store.rollup, now, settle)
             await asyncio.to_thread(self.store.prune, now, retention)
         except Exception:
             log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)

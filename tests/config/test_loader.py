@@ -107,9 +107,7 @@ def test_bad_expression_column_points_into_the_condition(tmp_path: Path) -> None
 
 def test_duplicate_check_name_names_the_first(tmp_path: Path) -> None:
     text = "checks:\n  - {name: a, system: {}}\n  - {name: a, tcp: {host: h, port: 1}}\n"
-    assert problems(tmp_path, text) == [
-        "3:12: duplicate check name 'a' (first defined on line 2)"
-    ]
+    assert problems(tmp_path, text) == ["3:12: duplicate check name 'a' (first defined on line 2)"]
 
 
 def test_unset_variable_without_default_is_an_error_at_its_place(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from watchkeeper.engine.evaluator import Rules, format_value, judge
 from watchkeeper.results import Status
 
 RULES = Rules.parse(
-    expect=['status == 200', 'json.status == "healthy"'],
+    expect=["status == 200", 'json.status == "healthy"'],
     warn=["response_time > 500ms"],
     critical=["response_time > 2s"],
 )

@@ -169,7 +169,9 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([Problem(str(path), 1, 1, f"cannot read the file: {exc.strerror}")]) from None
+        raise ConfigError(
+            [Problem(str(path), 1, 1, f"cannot read the file: {exc.strerror}")]
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(str(path), 1, 1, f"not UTF-8 text: {exc.reason}")]) from None
     config, secrets = parse_config_text(text, str(path), os.environ if env is None else env)
@@ -188,7 +190,9 @@ def parse_config_text(text: str, filename: str, env: Mapping[str, str]) -> tuple
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(filename, 1, 1, f"invalid YAML: {exc}")]) from None
     if node is None:
-        raise ConfigError([Problem(filename, 1, 1, "the file is empty: it needs at least `checks:`")])
+        raise ConfigError(
+            [Problem(filename, 1, 1, "the file is empty: it needs at least `checks:`")]
+        )
     reader = _Reader(filename, env)
     data = reader.read(node)
     if not isinstance(data, dict):
@@ -262,7 +266,11 @@ def _model_at(model: type[BaseModel], loc: Path_) -> type[BaseModel] | None:
 def _unwrap(annotation: Any) -> Any:
     """Strip ``X | None`` to ``X``."""
     args = [a for a in get_args(annotation) if a is not type(None)]
-    if get_origin(annotation) is not None and len(args) == 1 and get_origin(annotation) not in (tuple, list):
+    if (
+        get_origin(annotation) is not None
+        and len(args) == 1
+        and get_origin(annotation) not in (tuple, list)
+    ):
         return args[0]
     return annotation
 

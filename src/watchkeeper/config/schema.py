@@ -32,7 +32,9 @@ def _expression(text: str) -> str:
         parse(text)
     except ExpressionError as exc:
         raise PydanticCustomError(
-            "bad_expression", "bad expression: {reason}", {"reason": exc.message, "position": exc.position}
+            "bad_expression",
+            "bad expression: {reason}",
+            {"reason": exc.message, "position": exc.position},
         ) from None
     return text
 
@@ -71,7 +73,9 @@ class Defaults(Model):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {v!r}: use an IANA name such as UTC or Europe/Amsterdam") from None
+            raise ValueError(
+                f"unknown timezone {v!r}: use an IANA name such as UTC or Europe/Amsterdam"
+            ) from None
         return v
 
     @field_validator("interval", "timeout")

@@ -11,7 +11,9 @@ REDACTED = "***"
 MIN_SECRET_LENGTH = 4
 """Shorter values are not redacted: replacing every "1" or "on" in the output would hide more than it protects."""
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<password>[^@/\s]+)(?=@)")
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<password>[^@/\s]+)(?=@)"
+)
 
 
 class Secrets:
@@ -26,7 +28,9 @@ class Secrets:
         """Add secret values; short ones are ignored (see MIN_SECRET_LENGTH)."""
         self._values.update(v for v in values if len(v) >= MIN_SECRET_LENGTH)
         longest_first = sorted(self._values, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
+        self._pattern = (
+            re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
+        )
 
     @property
     def values(self) -> frozenset[str]:

@@ -117,7 +117,9 @@ class DatabaseSpec(Spec):
     @property
     def sqlite_path(self) -> str:
         """Return the file path of a SQLite URL or bare path."""
-        return self.url.removeprefix("sqlite:///") if self.url.startswith("sqlite:///") else self.url
+        return (
+            self.url.removeprefix("sqlite:///") if self.url.startswith("sqlite:///") else self.url
+        )
 
 
 SPEC_KINDS: dict[str, type[Spec]] = {

@@ -62,7 +62,9 @@ def parse_size(text: str | int) -> int:
         return text
     m = _SIZE.match(text.strip())
     if not m:
-        raise UnitError(f"bad size {text!r}: expected a number with a unit (B, KB, MB, GB, KiB, MiB, GiB)")
+        raise UnitError(
+            f"bad size {text!r}: expected a number with a unit (B, KB, MB, GB, KiB, MiB, GiB)"
+        )
     return int(float(m.group(1)) * SIZE_UNITS[m.group(2).upper()])
 
 
@@ -73,7 +75,7 @@ def format_duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.3g}s"
     parts = []
-    rest = int(round(seconds))
+    rest = round(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if rest >= size:
             parts.append(f"{rest // size}{unit}")

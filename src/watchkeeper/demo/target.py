@@ -67,9 +67,14 @@ def create_target(directory: Path) -> web.Application:
         if delay:
             await asyncio.sleep(delay / 1000)
         if part in state.failing:
-            log("ERROR", f"{request.method} {request.path} failed: database connection refused (part={part})")
+            log(
+                "ERROR",
+                f"{request.method} {request.path} failed: database connection refused (part={part})",
+            )
             if part == "health":
-                return web.json_response({"status": "unhealthy", "error": "database unreachable"}, status=503)
+                return web.json_response(
+                    {"status": "unhealthy", "error": "database unreachable"}, status=503
+                )
             return web.Response(status=500, text="Internal Server Error")
         log("INFO", f"{request.method} {request.path} 200")
         return None
@@ -125,7 +130,8 @@ def create_target(directory: Path) -> web.Application:
             for p in PARTS
         )
         return web.Response(
-            text=_CONTROL.format(state=json.dumps(state.as_dict()), links=links), content_type="text/html"
+            text=_CONTROL.format(state=json.dumps(state.as_dict()), links=links),
+            content_type="text/html",
         )
 
     def _parts(name: str) -> list[str]:
@@ -175,4 +181,3 @@ def _create_database(path: Path) -> None:
                 "INSERT INTO users (email) VALUES (?)",
                 [(f"user{i}@example.com",) for i in range(1, 43)],
             )
-    

@@ -45,10 +45,16 @@ def judge(rules: Rules, measurements: Measurements) -> tuple[Status, str]:
         held, note = _holds(expr, measurements)
         if not held:
             failures.append(f"expected {expr.source} ({note or _values(expr, measurements)})")
-    failures += [f"{e.source} ({_values(e, measurements)})" for e in rules.critical if _holds(e, measurements)[0]]
+    failures += [
+        f"{e.source} ({_values(e, measurements)})"
+        for e in rules.critical
+        if _holds(e, measurements)[0]
+    ]
     if failures:
         return Status.CRITICAL, "; ".join(failures)
-    warnings = [f"{e.source} ({_values(e, measurements)})" for e in rules.warn if _holds(e, measurements)[0]]
+    warnings = [
+        f"{e.source} ({_values(e, measurements)})" for e in rules.warn if _holds(e, measurements)[0]
+    ]
     if warnings:
         return Status.WARNING, "; ".join(warnings)
     return Status.OK, ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -35,7 +36,7 @@ class LagStats:
         if not self._lags:
             return 0.0
         ordered = sorted(self._lags)
-        rank = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+        rank = min(len(ordered), max(1, math.ceil(p / 100 * len(ordered)))) - 1
         return ordered[rank] * 1000
 
 
@@ -85,7 +86,11 @@ class Scheduler:
                 del self._due[name]
         for plan in plans:
             previous = old.get(plan.name)
-            if previous is not None and previous.schedule == plan.schedule and plan.name in self._due:
+            if (
+                previous is not None
+                and previous.schedule == plan.schedule
+                and plan.name in self._due
+            ):
                 continue
             due = next_due(plan.schedule, now)
             self._due[plan.name] = due
@@ -116,12 +121,16 @@ class Scheduler:
             following = next_due(plan.schedule, due)
             now = self.clock()
             if following <= now:
-                following = next_due(plan.schedule, now)  # fell behind: skip missed runs, do not burst
+                following = next_due(
+                    plan.schedule, now
+                )  # fell behind: skip missed runs, do not burst
             self._due[name] = following
             heapq.heappush(self._heap, (following, name))
             if name in self.running:
                 self.skipped += 1
-                log.warning("check %s is still running from its last start; skipping this one", name)
+                log.warning(
+                    "check %s is still running from its last start; skipping this one", name
+                )
                 continue
             self._start(plan, due)
 

@@ -1,0 +1,103 @@
+"""Turn a store URL into a ready SQLAlchemy engine: driver, SQLite pragmas, migrations."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy.pool import StaticPool
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT = 5.0
+"""Seconds a SQLite write waits for a writer's lock; ``?timeout=`` in the URL overrides it."""
+POSTGRES_CONNECT_TIMEOUT = 10
+"""Seconds to wait for a PostgreSQL server; override with ``?connect_timeout=`` in the URL."""
+
+# Any constant: it names the lock that keeps two workers from migrating one database at once.
+_MIGRATION_LOCK = 0x5741544348
+
+
+def normalise_url(raw: str) -> URL:
+    """Given a store URL or a bare file path, return the SQLAlchemy URL to connect to."""
+    if "://" not in raw:
+        return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
+    url = make_url(raw)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def display(raw: str) -> str:
+    """Given a URL that may not even parse, return it with any password replaced by ``***``."""
+    try:
+        return normalise_url(raw).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)
+
+
+def create(url: URL) -> Engine:
+    """Given a normalised URL, return an engine for it (SQLite in WAL mode with foreign keys on)."""
+    options: dict[str, Any] = {"json_serializer": _to_json}
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        if memory:
+            # One shared connection, or every thread would see its own empty database.
+            options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+            if "timeout" not in url.query:
+                # sqlite3's timeout is SQLite's busy_timeout.
+                options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        if "connect_timeout" not in url.query:
+            options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
+        # Pre-ping replaces connections a server restart killed, so writes resume after an outage.
+        return create_engine(url, pool_pre_ping=True, **options)
+    raise ValueError(
+        f"unsupported database {backend!r}: use sqlite:///path/to.db or postgresql://…"
+    )
+
+
+def migrate(engine: Engine) -> None:
+    """Given an engine, bring its database's schema to the newest revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable across application crashes in WAL mode and much faster than FULL.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _to_json(value: Any) -> str:
+    # PostgreSQL's json rejects NaN and Infinity, and one unwritable result must not stall a batch.
+    return json.dumps(_finite(value), default=str)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

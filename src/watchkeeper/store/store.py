@@ -1,0 +1,224 @@
+"""The store: write results, read the latest and the history, roll up and prune."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, Insert, Row, RowMapping, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from watchkeeper.results import Result, Status
+from watchkeeper.store import connect
+from watchkeeper.store.rollups import SETTLE, Resolution, Rollup, roll_up
+from watchkeeper.store.tables import check_state, rollups
+from watchkeeper.store.tables import results as raw
+
+__all__ = ["Resolution", "Retention", "Rollup", "Store", "StoreError"]
+
+DAY = 86400.0
+
+
+class StoreError(Exception):
+    """The store could not be opened, read or written; the message says why, without secrets."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many seconds to keep raw results and each rollup resolution; ``None`` keeps forever."""
+
+    raw: float = 14 * DAY
+    minute: float | None = 30 * DAY
+    hour: float | None = 400 * DAY
+    day: float | None = None
+
+
+class Store:
+    """Results in a SQL database; every method is safe to call from any thread."""
+
+    def __init__(self, engine: Engine, display_url: str) -> None:
+        self.engine = engine
+        self.display_url = display_url
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Given ``sqlite:///path``, a file path or ``postgresql://…``, return a migrated store."""
+        display_url = connect.display(url)
+        engine: Engine | None = None
+        try:
+            engine = connect.create(connect.normalise_url(url))
+            connect.migrate(engine)
+        except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
+            if engine is not None:
+                engine.dispose()
+            raise StoreError(f"cannot open the store at {display_url}: {_reason(exc)}") from exc
+        return cls(engine, display_url)
+
+    def insert_results(self, results: Sequence[Result]) -> None:
+        """Write results in one transaction and make each check's newest one its latest state."""
+        if not results:
+            return
+        newest: dict[str, Result] = {}
+        for result in results:
+            seen = newest.get(result.check)
+            if seen is None or result.started_at >= seen.started_at:
+                newest[result.check] = result
+        with self._transaction("write results") as connection:
+            connection.execute(insert(raw), [_row(r) for r in results])
+            connection.execute(self._upsert_state(), [_row(r) for r in newest.values()])
+
+    def latest(self) -> dict[str, Result]:
+        """Return the newest result of every check that has one."""
+        with self._transaction("read the latest results") as connection:
+            return {row.check_name: _result(row) for row in connection.execute(select(check_state))}
+
+    def history(
+        self,
+        check: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Result]:
+        """Return ``limit`` results of ``check`` (since <= started_at < until), newest first."""
+        query = select(raw).where(raw.c.check_name == check)
+        if since is not None:
+            query = query.where(raw.c.started_at >= since)
+        if until is not None:
+            query = query.where(raw.c.started_at < until)
+        query = query.order_by(raw.c.started_at.desc(), raw.c.id.desc()).limit(limit)
+        with self._transaction("read history") as connection:
+            return [_result(row) for row in connection.execute(query)]
+
+    def rollup(self, now: datetime, settle: timedelta = SETTLE) -> int:
+        """Roll up each minute, hour and day bucket that ended ``settle`` before ``now``, once.
+
+        Return rows added. Rollups are computed from raw results, so run this before pruning them.
+        """
+        with self._transaction("roll up results") as connection:
+            return roll_up(connection, now, settle)
+
+    def rollups(
+        self, check: str, resolution: Resolution, since: datetime, until: datetime
+    ) -> list[Rollup]:
+        """Return the rollups of ``check`` with since <= bucket_start < until, oldest first."""
+        query = (
+            select(rollups)
+            .where(
+                rollups.c.check_name == check,
+                rollups.c.resolution == resolution.value,
+                rollups.c.bucket_start >= since,
+                rollups.c.bucket_start < until,
+            )
+            .order_by(rollups.c.bucket_start)
+        )
+        with self._transaction("read rollups") as connection:
+            return [_rollup(row) for row in connection.execute(query).mappings()]
+
+    def prune(self, now: datetime, retention: Retention) -> dict[str, int]:
+        """Delete what ``retention`` no longer keeps; return rows deleted per table.
+
+        Rolls up first, so no raw result is deleted before it is summarised.
+        """
+        self.rollup(now - timedelta(seconds=retention.raw), settle=timedelta(0))
+        with self._transaction("prune") as connection:
+            old_results = connection.execute(
+                delete(raw).where(raw.c.started_at < now - timedelta(seconds=retention.raw))
+            ).rowcount
+            summaries = 0
+            for resolution in Resolution:
+                keep = getattr(retention, resolution.value)
+                if keep is not None:
+                    summaries += connection.execute(
+                        delete(rollups).where(
+                            rollups.c.resolution == resolution.value,
+                            rollups.c.bucket_start < now - timedelta(seconds=keep),
+                        )
+                    ).rowcount
+        return {"results": old_results, "rollups": summaries}
+
+    def forget(self, checks: Iterable[str]) -> None:
+        """Drop the latest state of ``checks`` (their history stays until pruned)."""
+        names = list(checks)
+        if names:
+            with self._transaction("forget checks") as connection:
+                connection.execute(delete(check_state).where(check_state.c.check_name.in_(names)))
+
+    def forget_except(self, checks: Iterable[str]) -> None:
+        """Drop the latest state of every check not in ``checks`` (those no longer configured)."""
+        keep = list(checks)
+        with self._transaction("forget checks") as connection:
+            connection.execute(delete(check_state).where(check_state.c.check_name.not_in(keep)))
+
+    def close(self) -> None:
+        """Close every connection to the database."""
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def _transaction(self, doing: str) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot {doing} in {self.display_url}: {_reason(exc)}") from exc
+
+    def _upsert_state(self) -> Insert:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(check_state)
+        columns = [c.name for c in check_state.columns if not c.primary_key]
+        newer = {name: statement.excluded[name] for name in columns}
+        # A batch held back by an outage must not overwrite a newer state written meanwhile.
+        upsert: Insert = statement.on_conflict_do_update(
+            index_elements=[check_state.c.check_name],
+            set_=newer,
+            where=check_state.c.started_at <= statement.excluded.started_at,
+        )
+        return upsert
+
+
+def _row(result: Result) -> dict[str, Any]:
+    return {
+        "check_name": result.check,
+        "started_at": result.started_at,
+        "status": Status(result.status).value,
+        "duration_ms": result.duration_ms,
+        # PostgreSQL text cannot hold NUL, and command output sometimes does.
+        "message": result.message.replace("\x00", "\ufffd"),
+        "measurements": result.measurements,
+    }
+
+
+def _result(row: Row[Any]) -> Result:
+    return Result(
+        check=row.check_name,
+        started_at=row.started_at,
+        status=Status(row.status),
+        duration_ms=row.duration_ms,
+        message=row.message,
+        measurements=row.measurements,
+    )
+
+
+def _rollup(row: RowMapping) -> Rollup:
+    return Rollup(
+        check=row["check_name"],
+        resolution=Resolution(row["resolution"]),
+        bucket_start=row["bucket_start"],
+        count=row["count"],
+        failures=row["failures"],
+        min_ms=row["min_ms"],
+        avg_ms=row["avg_ms"],
+        max_ms=row["max_ms"],
+        p95_ms=row["p95_ms"],
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """Given an exception, return its one-line explanation, preferring the driver's own words."""
+    cause = getattr(exc, "orig", None) or exc
+    return " ".join(str(cause).split()) or type(cause).__name__
