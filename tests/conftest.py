@@ -21,9 +21,7 @@ def postgres_server() -> Iterator[str]:
     if given:
         yield given
         return
-    with temporary_cluster(
-        "shared_preload_libraries = 'pg_stat_statements'\n"
-    ) as url:
+    with temporary_cluster("shared_preload_libraries = 'pg_stat_statements'\n") as url:
         yield url
 
 

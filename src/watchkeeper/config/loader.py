@@ -23,6 +23,13 @@ _VAR = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<d
 _BAD_VAR = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(?::?-[^}]*)?\})")
 
 Path_ = tuple[str | int, ...]
+_PYDANTIC_WORDED = {
+    "greater_than_equal",
+    "less_than_equal",
+    "greater_than",
+    "less_than",
+    "literal_error",
+}
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,10 @@ def _explain(exc: ValidationError, positions: _Positions, filename: str) -> list
                 offset = int(ctx["position"]) + (1 if loc in positions.quoted else 0)
             if kind == "missing":
                 message = f"missing required key {loc[-1]!r}"
+            elif kind in _PYDANTIC_WORDED or (kind != "value_error" and "ctx" not in error):
+                # Pydantic's own wording ("Input should be …") does not say which key it means.
+                field_name = next((p for p in reversed(loc) if isinstance(p, str)), "value")
+                message = f"{field_name}: {message[:1].lower()}{message[1:]}"
         line, column = (mark.line + 1, mark.column + 1 + offset) if mark else (1, 1)
         problems.append(Problem(filename, line, column, message))
     return problems
