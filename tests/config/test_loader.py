@@ -165,3 +165,8 @@ def test_dollar_dollar_is_a_literal_dollar(tmp_path: Path) -> None:
     text = "checks:\n  - name: a\n    command: {argv: [echo, '$${HOME}']}\n"
     (check,) = load_config(write(tmp_path, text), {"HOME": "/root"}).config.checks
     assert check.command is not None and check.command.argv == ("echo", "${HOME}")
+
+
+def test_http_body_and_json_are_exclusive(tmp_path: Path) -> None:
+    text = "checks:\n  - name: a\n    http: {url: 'http://x', body: 'a', json: {b: 1}}\n"
+    assert problems(tmp_path, text) == ["3:11: give either body or json, not both"]

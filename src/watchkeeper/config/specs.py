@@ -42,6 +42,12 @@ class HttpSpec(Spec):
             raise ValueError(f"url must start with http:// or https://, got {v!r}")
         return v
 
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpSpec:
+        if self.body is not None and self.json_body is not None:
+            raise ValueError("give either body or json, not both")
+        return self
+
     @field_validator("method", mode="before")
     @classmethod
     def _upper(cls, v: object) -> object:
