@@ -1,0 +1,42 @@
+"""Probes: one module per kind, each an async function from a spec to measurements.
+
+To add a kind: a spec model in ``watchkeeper.config.specs`` and a function here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watchkeeper.config.specs import (
+    CommandSpec,
+    DatabaseSpec,
+    HttpSpec,
+    Spec,
+    SystemSpec,
+    TcpSpec,
+    TlsSpec,
+)
+from watchkeeper.probes.base import Probe, ProbeContext, ProbeError
+from watchkeeper.probes.command import probe_command
+from watchkeeper.probes.database import probe_database
+from watchkeeper.probes.http import probe_http
+from watchkeeper.probes.system import probe_system
+from watchkeeper.probes.tcp import probe_tcp
+from watchkeeper.probes.tls import probe_tls
+
+PROBES: dict[type[Spec], Probe[Any]] = {
+    HttpSpec: probe_http,
+    TcpSpec: probe_tcp,
+    TlsSpec: probe_tls,
+    CommandSpec: probe_command,
+    SystemSpec: probe_system,
+    DatabaseSpec: probe_database,
+}
+
+
+def probe_for(spec: Spec) -> Probe[Any]:
+    """Given a spec, return the probe that measures it."""
+    return PROBES[type(spec)]
+
+
+__all__ = ["PROBES", "Probe", "ProbeContext", "ProbeError", "probe_for"]
