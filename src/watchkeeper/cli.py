@@ -8,16 +8,19 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper import __version__
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.config.secrets import RedactingFilter, Secrets
+from watchkeeper.config.units import format_duration
 from watchkeeper.results import Result, Status, worst
 from watchkeeper.starter import STARTER_CONFIG
 from watchkeeper.store.store import Store, StoreError
@@ -301,15 +304,25 @@ def _print_results(
     never_run: Sequence[str] = (),
     show_time: bool = False,
 ) -> None:
+    """Print results as a table: by check with their age, or (``show_time``) by when they ran."""
+    now = datetime.now(UTC)
     table = Table(title=title, title_justify="left")
     table.add_column("when" if show_time else "check")
     table.add_column("status")
+    if not show_time:
+        table.add_column("age", justify="right")
     table.add_column("took", justify="right")
     table.add_column("message", overflow="fold")
     for r in results:
-        first = r.started_at.strftime("%Y-%m-%d %H:%M:%S") if show_time else r.check
         style = STATUS_STYLE[r.status]
-        table.add_row(first, f"[{style}]{r.status.value}[/]", f"{r.duration_ms:.0f}ms", r.message)
+        cells = [
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S") if show_time else r.check,
+            f"[{style}]{r.status.value}[/]",
+        ]
+        if not show_time:
+            age = max(1.0, round((now - r.started_at).total_seconds()))
+            cells.append(format_duration(age) + " ago")
+        table.add_row(*cells, f"{r.duration_ms:.0f}ms", escape(r.message))
     for name in never_run:
-        table.add_row(name, "[dim]never run[/]", "", "")
+        table.add_row(name, "[dim]never run[/]", "", "", "")
     out.print(table)

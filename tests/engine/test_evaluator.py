@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchkeeper.engine.evaluator import Rules, format_value, judge
+from watchkeeper.engine.evaluator import Rules, format_value, judge, summarize
 from watchkeeper.results import Status
 
 RULES = Rules.parse(
@@ -34,7 +34,7 @@ def test_failed_expect_is_critical_and_names_the_value() -> None:
     status, message = judge(RULES, m)
     assert status is Status.CRITICAL
     assert "expected status == 200 (status = 503)" in message
-    assert "expected json.status == \"healthy\" (json.status = 'unhealthy')" in message
+    assert 'expected json.status == "healthy" (json.status = "unhealthy")' in message
 
 
 def test_missing_measurement_fails_an_expect_but_not_a_threshold() -> None:
@@ -59,3 +59,9 @@ def test_values_are_formatted_by_their_kind() -> None:
     assert format_value("disk_free", 2_500_000_000) == "2.5 GB"
     assert format_value("status", 200) == "200"
     assert format_value("hostname_matches", True) == "true"
+
+
+def test_ok_summary_shows_the_values_the_rules_look_at() -> None:
+    m = {"status": 200, "json": {"status": "healthy"}, "response_time": 0.042, "size": 10}
+    assert summarize(RULES, m) == 'status = 200, json.status = "healthy", response_time = 42ms'
+    assert summarize(Rules.parse(expect=["memory_used_percent < 80"]), {"x": 1}) == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,18 @@ def judge(rules: Rules, measurements: Measurements) -> tuple[Status, str]:
     return Status.OK, ""
 
 
+def summarize(rules: Rules, measurements: Measurements, most: int = 3) -> str:
+    """Given rules and measurements, return the values the rules look at, e.g. ``status = 200``."""
+    paths = dict.fromkeys(p for e in (*rules.expect, *rules.critical, *rules.warn) for p in e.paths)
+    shown = []
+    for path in list(paths)[:most]:
+        try:
+            shown.append(f"{path} = {format_value(path, resolve(measurements, path))}")
+        except EvaluationError:
+            continue
+    return ", ".join(shown)
+
+
 def _holds(expr: Expression, measurements: Measurements) -> tuple[bool, str]:
     # A condition that cannot be decided (a missing measurement) does not hold; the reason is kept.
     try:
@@ -91,7 +104,7 @@ def format_value(name: str, value: Any) -> str:
         if any(leaf.endswith(h) for h in _SIZE_HINTS):
             return _format_size(float(value))
         return f"{value:g}" if isinstance(value, float) else str(value)
-    text = repr(value) if isinstance(value, str) else str(value)
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
     return text if len(text) <= 80 else text[:77] + "…"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.config.units import format_duration
-from watchkeeper.engine.evaluator import format_value, judge
+from watchkeeper.engine.evaluator import judge, summarize
 from watchkeeper.engine.plan import CheckPlan
 from watchkeeper.probes import ProbeContext, ProbeError
 from watchkeeper.results import Measurements, Result, Status
@@ -19,19 +19,6 @@ log = logging.getLogger("watchkeeper.runner")
 
 MAX_STORED_TEXT = 2000
 """Longer strings in measurements (bodies, command output) are cut before they are kept."""
-
-_SUMMARY_KEYS = (
-    "status",
-    "exit_code",
-    "value",
-    "response_time",
-    "connect_time",
-    "query_time",
-    "cert_expires_in",
-    "disk_used_percent",
-    "cpu_percent",
-    "memory_used_percent",
-)
 
 
 class Runner:
@@ -61,7 +48,7 @@ class Runner:
             status, message = Status.ERROR, f"probe failed: {type(exc).__name__}: {exc}"
         duration_ms = (time.perf_counter() - t0) * 1000
         if status is Status.OK and not message:
-            message = summarize(measurements)
+            message = summarize(plan.rules, measurements)
         return Result(
             check=plan.name,
             started_at=started_at,
@@ -70,12 +57,6 @@ class Runner:
             message=self.secrets.redact(message),
             measurements=self.secrets.redact_value(_trim(measurements)),
         )
-
-
-def summarize(measurements: Measurements) -> str:
-    """Given measurements, return a one-line summary of the most telling ones."""
-    parts = [f"{k}={format_value(k, measurements[k])}" for k in _SUMMARY_KEYS if k in measurements]
-    return " ".join(parts[:3])
 
 
 def _trim(value: Any) -> Any:
