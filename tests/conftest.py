@@ -1,14 +1,16 @@
-"""Fixtures shared by the whole suite: a real PostgreSQL server and fresh databases on it."""
+"""Fixtures shared by the whole suite: a real PostgreSQL server, fresh databases, probe contexts."""
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.pg_server import create_database, drop_database, temporary_cluster
+from watchkeeper.probes import ProbeContext
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +34,19 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     url = create_database(postgres_server, name)
     yield url
     drop_database(postgres_server, name)
+
+
+@pytest.fixture
+async def ctx() -> AsyncIterator[ProbeContext]:
+    """A probe context (shared HTTP sessions), closed after the test."""
+    context = ProbeContext()
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that is bound but not listening, so connects are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
-
-import pytest
 
 from watchkeeper.config.schedules import IntervalSchedule
 from watchkeeper.config.schema import Check
@@ -35,13 +33,6 @@ def plan(name: str, probe: ProbeFn, every: float, timeout: float = 5.0) -> Check
         timeout=timeout,
         source=Check(name=name, system=spec),
     )
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext()
-    yield context
-    await context.close()
 
 
 async def run_for(scheduler: Scheduler, seconds: float) -> None:

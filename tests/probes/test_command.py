@@ -7,7 +7,6 @@ import contextlib
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
@@ -19,13 +18,6 @@ from watchkeeper.probes.command import probe_command
 
 # A command whose child starts a grandchild; both pids land in ``pids`` in the working directory.
 FAMILY = 'sh -c "sleep 300 & echo \\$! >> pids; wait" & echo $! >> pids; wait'
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext()
-    yield context
-    await context.close()
 
 
 def running(pid: int) -> bool:

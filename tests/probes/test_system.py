@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
@@ -12,13 +11,6 @@ import pytest
 from watchkeeper.config.specs import SystemSpec
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.system import probe_system
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext()
-    yield context
-    await context.close()
 
 
 async def test_system_probe_reports_percentages_loads_and_counts(ctx: ProbeContext) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -27,21 +26,6 @@ async def listening() -> AsyncIterator[tuple[int, asyncio.Queue[bytes]]]:
     yield server.sockets[0].getsockname()[1], received
     server.close()
     await server.wait_closed()
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext()
-    yield context
-    await context.close()
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A port on 127.0.0.1 that is bound but not listening, so connects are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 async def test_tcp_probe_measures_connect_time_and_closes_cleanly(

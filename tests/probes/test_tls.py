@@ -49,13 +49,6 @@ async def serve() -> AsyncIterator[Serve]:
 
 
 @pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext()
-    yield context
-    await context.close()
-
-
-@pytest.fixture
 def trust(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[CertFiles], None]]:
     """Make a certificate's CA the system trust store for the tls probe."""
 
