@@ -187,3 +187,18 @@ checks:
         dump = "\n".join(conn.iterdump())
     assert "***" in dump and SECRET not in dump
     assert SECRET.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("watchkeeper.db*"))
+
+
+async def test_results_land_in_a_postgresql_store_named_by_a_secret_url(
+    tmp_path: Path, http_url: str, postgres_url: str
+) -> None:
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(
+        f"store: ${{STORE_URL}}\nchecks:\n  - name: api\n    http: {{url: '{http_url}/api/health'}}\n"
+    )
+    env = {"STORE_URL": postgres_url}
+    assert (await run_cli("check", "-c", config, env=env)).code == 0
+    ran = await run_cli("history", "api", "-c", config, "--json", env=env)
+    (row,) = json.loads(ran.stdout)
+    assert row["status"] == "ok" and row["measurements"]["status"] == 200
+    assert not (tmp_path / "watchkeeper.db").exists()

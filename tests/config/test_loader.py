@@ -170,3 +170,9 @@ def test_dollar_dollar_is_a_literal_dollar(tmp_path: Path) -> None:
 def test_http_body_and_json_are_exclusive(tmp_path: Path) -> None:
     text = "checks:\n  - name: a\n    http: {url: 'http://x', body: 'a', json: {b: 1}}\n"
     assert problems(tmp_path, text) == ["3:11: give either body or json, not both"]
+
+
+def test_problems_never_quote_a_secret(tmp_path: Path) -> None:
+    text = 'checks:\n  - name: a\n    http: {url: "${API_URL}"}\n'
+    (line,) = problems(tmp_path, text, {"API_URL": "ftp://user:pw-91f3@host/x"})
+    assert "pw-91f3" not in line and "***" in line

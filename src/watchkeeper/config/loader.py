@@ -9,7 +9,7 @@ import difflib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -211,10 +211,13 @@ def parse_config_text(text: str, filename: str, env: Mapping[str, str]) -> tuple
     except ValidationError as exc:
         reader.problems.extend(_explain(exc, reader.positions, filename))
     reader.problems.extend(_duplicate_names(data, reader.positions, filename))
+    secrets = Secrets(reader.secrets)
     if reader.problems:
-        raise ConfigError(sorted(set(reader.problems), key=lambda p: (p.line, p.column, p.message)))
+        # A message may quote a value that came from the environment ("got '…'").
+        redacted = {replace(p, message=secrets.redact(p.message)) for p in reader.problems}
+        raise ConfigError(sorted(redacted, key=lambda p: (p.line, p.column, p.message)))
     assert config is not None
-    return config, Secrets(reader.secrets)
+    return config, secrets
 
 
 def _explain(exc: ValidationError, positions: _Positions, filename: str) -> list[Problem]:
