@@ -176,3 +176,71 @@ def test_problems_never_quote_a_secret(tmp_path: Path) -> None:
     text = 'checks:\n  - name: a\n    http: {url: "${API_URL}"}\n'
     (line,) = problems(tmp_path, text, {"API_URL": "ftp://user:pw-91f3@host/x"})
     assert "pw-91f3" not in line and "***" in line
+
+
+ALERTING = """\
+alerting: {defaults: {after: 2 failures, reminder: 4h, notify_resolved: true}}
+notifications:
+  channels:
+    oncall: ["json://127.0.0.1:9000/hook"]
+    email: ["mailto://${SMTP_USER:-u}:${SMTP_PASS:-p}@mail.example.com?to=ops@example.com"]
+  routes:
+    - {match: {severity: critical}, channels: [oncall, email]}
+    - {match: {service: backend}, channels: [oncall], group_by: [service], group_wait: 30s}
+    - {match: {severity: info}, digest: daily at 09:00, channels: [email]}
+maintenance: [{schedule: weekly on sunday at 02:00, duration: 2h, match: {service: database}}]
+checks:
+  - name: api-health
+    service: backend
+    http: {url: "http://127.0.0.1:8000/api/health"}
+    alert: {after: 3 failures, for: 2m, route: oncall}
+    depends_on: [database]
+  - name: database
+    service: database
+    tcp: {host: 127.0.0.1, port: 5432}
+"""
+
+
+def test_issue_alerting_example_loads_and_check_rules_extend_the_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ALERTING), {}).config
+    api, db = config.checks
+    rule = config.alert_rule(api)
+    assert (rule.after, rule.for_, rule.reminder, rule.route) == (3, 120.0, 4 * 3600.0, ("oncall",))
+    assert config.alert_rule(db).after == 2 and config.alert_rule(db).for_ is None
+    assert config.notifications.routes[1].group_wait == 30.0
+    assert config.maintenance[0].match == {"service": ("database",)}
+
+
+def test_unknown_dependency_and_channel_are_errors_with_suggestions(tmp_path: Path) -> None:
+    text = ALERTING.replace("depends_on: [database]", "depends_on: [databse]").replace(
+        "channels: [oncall], group_by", "channels: [on-call], group_by"
+    )
+    assert problems(tmp_path, text) == [
+        "8:46: unknown channel 'on-call' (did you mean 'oncall'?); channels: email, oncall",
+        "16:18: unknown check 'databse' (did you mean 'database'?)",
+    ]
+
+
+def test_dependency_cycle_is_an_error(tmp_path: Path) -> None:
+    text = ALERTING + "    depends_on: [api-health]\n"
+    (line,) = problems(tmp_path, text)
+    assert "dependency cycle: api-health -> database -> api-health" in line
+
+
+def test_channel_url_apprise_cannot_send_to_is_an_error(tmp_path: Path) -> None:
+    text = "notifications:\n  channels:\n    pager: ['nope://x']\ncheckz: []\n"
+    lines = problems(tmp_path, text.replace("checkz: []\n", ""))
+    assert lines == [
+        "3:13: channel 'pager': not a URL Apprise can send to (e.g. json://host/path, "
+        "mailto://user@host, slack://…)"
+    ]
+
+
+def test_bad_failure_count_and_match_key(tmp_path: Path) -> None:
+    text = (
+        "alerting: {defaults: {after: three}}\n"
+        "notifications: {channels: {a: ['json://h/x']}, routes: [{match: {team: x}, channels: [a]}]}\n"
+    )
+    lines = problems(tmp_path, text)
+    assert lines[0].startswith("1:30: bad count 'three'")
+    assert lines[1].startswith("2:65: unknown match key 'team'")

@@ -211,6 +211,8 @@ def parse_config_text(text: str, filename: str, env: Mapping[str, str]) -> tuple
     except ValidationError as exc:
         reader.problems.extend(_explain(exc, reader.positions, filename))
     reader.problems.extend(_duplicate_names(data, reader.positions, filename))
+    if config is not None:
+        reader.problems.extend(_references(config, reader.positions, filename))
     secrets = Secrets(reader.secrets)
     if reader.problems:
         # A message may quote a value that came from the environment ("got '…'").
@@ -314,3 +316,84 @@ def _duplicate_names(data: dict[str, Any], positions: _Positions, filename: str)
         where = f" (first defined on line {first.line + 1})" if first else ""
         problems.append(Problem(filename, line, column, f"duplicate check name {name!r}{where}"))
     return problems
+
+
+def _references(config: Config, positions: _Positions, filename: str) -> list[Problem]:
+    """Report names that point nowhere: dependencies, channels of routes, channel URLs."""
+    problems = []
+
+    def at(loc: Path_, message: str) -> None:
+        mark = positions.at(loc)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.append(Problem(filename, line, column, message))
+
+    checks = {c.name for c in config.checks}
+    channels = set(config.notifications.channels)
+    for i, check in enumerate(config.checks):
+        for j, dep in enumerate(check.depends_on):
+            if dep == check.name:
+                at(("checks", i, "depends_on", j), f"check {dep!r} cannot depend on itself")
+            elif dep not in checks:
+                at(("checks", i, "depends_on", j), f"unknown check {dep!r}{_close(dep, checks)}")
+        for j, channel in enumerate(check.alert.route if check.alert else ()):
+            if channel not in channels:
+                at(("checks", i, "alert", "route", j), _unknown_channel(channel, channels))
+    for i, route in enumerate(config.notifications.routes):
+        for j, channel in enumerate(route.channels):
+            if channel not in channels:
+                at(
+                    ("notifications", "routes", i, "channels", j),
+                    _unknown_channel(channel, channels),
+                )
+    for name, urls in config.notifications.channels.items():
+        for j, url in enumerate(urls):
+            if not _apprise_accepts(url):
+                at(
+                    ("notifications", "channels", name, j),
+                    f"channel {name!r}: not a URL Apprise can send to (e.g. json://host/path, "
+                    "mailto://user@host, slack://…)",
+                )
+    cycle = _dependency_cycle({c.name: c.depends_on for c in config.checks})
+    if cycle:
+        index = next(i for i, c in enumerate(config.checks) if c.name == cycle[0])
+        at(("checks", index, "depends_on"), f"dependency cycle: {' -> '.join(cycle)}")
+    return problems
+
+
+def _close(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _unknown_channel(name: str, channels: set[str]) -> str:
+    known = ", ".join(sorted(channels)) or "none are defined under notifications.channels"
+    return f"unknown channel {name!r}{_close(name, channels)}; channels: {known}"
+
+
+def _apprise_accepts(url: str) -> bool:
+    import apprise  # noqa: PLC0415 - slow to import; only configs with channels need it
+
+    return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
+
+
+def _dependency_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
+    """Return one cycle of ``depends_on`` as a path of names, or None."""
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        if name in path:
+            return [*path[path.index(name) :], name]
+        if name in done or name not in graph:
+            return None
+        for dep in graph[name]:
+            found = visit(dep, [*path, name])
+            if found:
+                return found
+        done.add(name)
+        return None
+
+    for start in graph:
+        found = visit(start, [])
+        if found:
+            return found
+    return None

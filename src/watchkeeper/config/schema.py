@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from watchkeeper.config.expressions import ExpressionError, parse
-from watchkeeper.config.schedules import ScheduleError, parse_schedule
+from watchkeeper.config.alerting import (
+    AlertingConfig,
+    AlertRule,
+    MaintenanceWindow,
+    NotificationsConfig,
+)
 from watchkeeper.config.specs import (
     SPEC_KINDS,
     CommandSpec,
@@ -22,36 +25,9 @@ from watchkeeper.config.specs import (
     TcpSpec,
     TlsSpec,
 )
-from watchkeeper.config.types import Duration
+from watchkeeper.config.types import Condition, Duration, ScheduleText
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def _expression(text: str) -> str:
-    try:
-        parse(text)
-    except ExpressionError as exc:
-        raise PydanticCustomError(
-            "bad_expression",
-            "bad expression: {reason}",
-            {"reason": exc.message, "position": exc.position},
-        ) from None
-    return text
-
-
-def _schedule(text: str) -> str:
-    try:
-        parse_schedule(text)
-    except ScheduleError as exc:
-        raise PydanticCustomError("bad_schedule", "{reason}", {"reason": str(exc)}) from None
-    return text
-
-
-Condition = Annotated[str, AfterValidator(_expression)]
-"""A condition in the expression language, e.g. ``response_time > 500ms``."""
-
-ScheduleText = Annotated[str, AfterValidator(_schedule)]
-"""An interval, a cron line or a phrase such as ``daily at 09:00``."""
 
 
 class Model(BaseModel):
@@ -117,6 +93,8 @@ class Check(Model):
     expect: tuple[Condition, ...] = ()
     warn: tuple[Condition, ...] = ()
     critical: tuple[Condition, ...] = ()
+    alert: AlertRule | None = None
+    depends_on: tuple[str, ...] = ()
 
     http: HttpSpec | None = None
     tcp: TcpSpec | None = None
@@ -180,4 +158,17 @@ class Config(Model):
     defaults: Defaults = Defaults()
     retention: Retention = Retention()
     server: Server = Server()
+    alerting: AlertingConfig = AlertingConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
     checks: tuple[Check, ...] = ()
+
+    def alert_rule(self, check: Check) -> AlertRule:
+        """Return the check's alert rule: its own keys over the alerting defaults."""
+        if check.alert is None:
+            return self.alerting.defaults
+        merged = {
+            **self.alerting.defaults.model_dump(by_alias=True),
+            **check.alert.model_dump(by_alias=True, exclude_unset=True),
+        }
+        return AlertRule.model_validate(merged)

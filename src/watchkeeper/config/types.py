@@ -1,11 +1,14 @@
-"""Pydantic field types shared by the config models: durations and sizes written as text."""
+"""Pydantic field types shared by the config models: durations, sizes, conditions and schedules."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic_core import PydanticCustomError
 
+from watchkeeper.config.expressions import ExpressionError, parse
+from watchkeeper.config.schedules import ScheduleError, parse_schedule
 from watchkeeper.config.units import UnitError, format_duration, parse_duration, parse_size
 
 
@@ -28,3 +31,30 @@ Duration = Annotated[float, BeforeValidator(_duration), PlainSerializer(format_d
 
 Size = Annotated[int, BeforeValidator(_size)]
 """Bytes, written in the config as ``512MB``, ``1GiB`` or a bare number of bytes."""
+
+
+def _expression(text: str) -> str:
+    try:
+        parse(text)
+    except ExpressionError as exc:
+        raise PydanticCustomError(
+            "bad_expression",
+            "bad expression: {reason}",
+            {"reason": exc.message, "position": exc.position},
+        ) from None
+    return text
+
+
+def _schedule(text: str) -> str:
+    try:
+        parse_schedule(text)
+    except ScheduleError as exc:
+        raise PydanticCustomError("bad_schedule", "{reason}", {"reason": str(exc)}) from None
+    return text
+
+
+Condition = Annotated[str, AfterValidator(_expression)]
+"""A condition in the expression language, e.g. ``response_time > 500ms``."""
+
+ScheduleText = Annotated[str, AfterValidator(_schedule)]
+"""An interval, a cron line or a phrase such as ``daily at 09:00``."""
