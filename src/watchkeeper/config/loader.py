@@ -371,7 +371,7 @@ def _unknown_channel(name: str, channels: set[str]) -> str:
 
 
 def _apprise_accepts(url: str) -> bool:
-    import apprise  # noqa: PLC0415 - slow to import; only configs with channels need it
+    import apprise  # slow to import: only configs with channels pay for it
 
     return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
 
