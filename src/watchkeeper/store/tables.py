@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -62,6 +64,7 @@ results = Table(
     Column("duration_ms", Float(), nullable=False),
     Column("message", Text(), nullable=False),
     Column("measurements", JSON(), nullable=False),
+    Column("maintenance", Boolean(), nullable=False, server_default="0"),
     Index("ix_results_check_started", "check_name", "started_at"),
     Index("ix_results_started", "started_at"),
 )
@@ -99,3 +102,103 @@ rollup_watermarks = Table(
     Column("rolled_up_to", UTCDateTime(), nullable=False),
 )
 """Per resolution, the end of the last bucket rolled up: everything before it is done."""
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(), primary_key=True),
+    Column("position", BigInteger(), nullable=False),
+)
+"""How far a consumer of a table has read, e.g. the alert engine through ``results``."""
+
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("check_name", String(), primary_key=True),
+    Column("data", JSON(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+"""Each check's alerting state machine (``alerting.model.CheckState`` as JSON)."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("dedup_key", String(), nullable=False, unique=True),
+    Column("check_name", String(), nullable=False),
+    Column("service", String()),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("since", UTCDateTime(), nullable=False),
+    Column("fired_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    Column("message", Text(), nullable=False),
+    Column("measurements", JSON(), nullable=False),
+    Column("caused_by", String()),
+    Column("flapping", Boolean(), nullable=False, server_default="0"),
+    Column("last_notified_at", UTCDateTime()),
+    Index("ix_alerts_state", "state", "fired_at"),
+    Index("ix_alerts_check", "check_name", "fired_at"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("alert_id", RowId, ForeignKey("alerts.id")),
+    Column("kind", String(16), nullable=False),
+    Column("check_name", String(), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("channel", String()),
+    Column("group_key", String(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("dispatched_at", UTCDateTime()),
+    Column("suppressed", String(16)),
+    Column("payload", JSON(), nullable=False),
+    Index("ix_notifications_due", "dispatched_at", "due_at"),
+)
+"""Alert events waiting to be grouped into messages (or recorded as suppressed, with the reason)."""
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("channel", String(), nullable=False),
+    Column("title", Text(), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("notify_type", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer(), nullable=False, server_default="0"),
+    Column("last_error", Text()),
+    Column("delivered_at", UTCDateTime()),
+    Column("failed_at", UTCDateTime()),
+    Index("ix_outbox_due", "delivered_at", "failed_at", "next_attempt_at"),
+)
+"""Messages to send, written before they are sent; channel URLs are read from the config, never stored."""
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("outbox_id", RowId, ForeignKey("outbox.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("ok", Boolean(), nullable=False),
+    Column("error", Text()),
+    Column("duration_ms", Float(), nullable=False),
+    Index("ix_delivery_attempts_outbox", "outbox_id"),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("matchers", JSON(), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(), nullable=False),
+    Column("comment", Text(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("removed_at", UTCDateTime()),
+)

@@ -1,0 +1,1 @@
+"""Alerting: check results become alerts, alerts become notifications, and a durable outbox delivers them."""
