@@ -51,3 +51,5 @@ class Result:
     duration_ms: float
     message: str = ""
     measurements: Measurements = field(default_factory=dict)
+    maintenance: bool = False
+    """True when the result was taken during a maintenance window."""

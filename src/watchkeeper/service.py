@@ -32,9 +32,11 @@ class Watchkeeper:
         self.loaded = loaded
         self.store = store
         self.ctx = ProbeContext()
-        self.runner = Runner(self.ctx, loaded.secrets)
+        self.runner = Runner(self.ctx, loaded.secrets, compact=True)
         self.writer = ResultWriter(store)
-        self.scheduler = Scheduler(self.runner, self.writer.submit)
+        self.scheduler = Scheduler(
+            self.runner, self.writer.submit, max_concurrency=loaded.config.defaults.concurrency
+        )
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
         self._config_mtime = _mtime(loaded.path)

@@ -133,3 +133,18 @@ async def test_replanning_keeps_unchanged_due_times_and_drops_removed_checks(
     assert scheduler._due["a"] == due_a
     assert set(scheduler.plans) == {"a", "c"}
     assert "b" not in scheduler._due
+
+
+async def test_compact_runner_keeps_only_small_measurements_of_passing_results(
+    ctx: ProbeContext,
+) -> None:
+    big = {"n": 1, "body": "x" * 5000, "json": {"a": [1, 2]}, "headers": {"h": "v"}, "ok": True}
+
+    async def probe(spec: Any, c: ProbeContext, timeout: float) -> Measurements:
+        return dict(big)
+
+    passing = await Runner(ctx, compact=True).run(plan("p", probe, every=60))
+    assert passing.measurements == {"n": 1, "ok": True}
+    full = await Runner(ctx).run(plan("p", probe, every=60))
+    assert full.measurements["json"] == {"a": [1, 2]}
+    assert len(full.measurements["body"]) == 2001  # cut to 2,000 characters and an ellipsis

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import logging
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy import event
 from tests.store.conftest import T0, Outage, result, wait_until
 from watchkeeper.results import Result
 from watchkeeper.store.store import Store, StoreError
-from watchkeeper.store.writer import ResultWriter
+from watchkeeper.store.writer import INLINE_BATCH, ResultWriter
 
 
 def many(n: int, check: str = "web") -> list[Result]:
@@ -38,7 +39,9 @@ async def test_many_submits_are_written_in_few_transactions(store: Store) -> Non
 
     assert writer.pending == 0
     assert stored_durations(store) == [float(i) for i in range(5000)]
-    assert len(commits) <= 6
+    # SQLite is written from the event loop in shorter transactions; still a few, not thousands.
+    per_transaction = INLINE_BATCH if store.embedded else 1000
+    assert len(commits) <= math.ceil(5000 / per_transaction) + 1
 
 
 async def test_a_lone_result_is_written_within_max_delay(store: Store) -> None:
@@ -87,10 +90,13 @@ async def test_the_running_writer_retries_and_logs_once_per_outage(
             writer.submit(r)
         await wait_until(lambda: failures(logging.DEBUG) >= 1)
         assert writer.pending == 30
-    await wait_until(lambda: writer.pending == 0)
+    await wait_until(
+        lambda: (
+            any("writable again" in rec.message for rec in caplog.records) and writer.pending == 0
+        )
+    )
 
     assert failures(logging.ERROR) == 1
-    assert any("writable again" in rec.message for rec in caplog.records)
     assert stored_durations(store) == [float(i) for i in range(30)]
     await writer.close()
     await task

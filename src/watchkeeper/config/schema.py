@@ -42,6 +42,8 @@ class Defaults(Model):
     interval: Duration = 60.0
     timeout: Duration = 10.0
     timezone: str = "UTC"
+    concurrency: int = Field(default=256, ge=1, le=10_000)
+    """How many checks may run at once; more wait their turn (a measured response time stays honest)."""
 
     @field_validator("timezone")
     @classmethod

@@ -41,6 +41,8 @@ class Secrets:
         """Given text, return it with every secret value and every URL password replaced by ``***``."""
         if self._pattern is not None:
             text = self._pattern.sub(REDACTED, text)
+        if "@" not in text:
+            return text  # no URL password possible; this runs for every measurement of every result
         return _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
 
     def redact_value(self, value: Any) -> Any:

@@ -24,9 +24,13 @@ MAX_STORED_TEXT = 2000
 class Runner:
     """Runs checks with shared probe resources and the config's secrets."""
 
-    def __init__(self, ctx: ProbeContext, secrets: Secrets | None = None) -> None:
+    def __init__(
+        self, ctx: ProbeContext, secrets: Secrets | None = None, *, compact: bool = False
+    ) -> None:
         self.ctx = ctx
         self.secrets = secrets or Secrets()
+        self.compact = compact
+        """Keep only small measurements of passing results (what ``serve`` stores many of)."""
 
     async def run(self, plan: CheckPlan) -> Result:
         """Given a plan, run it once and return its result; never raises for a failing check."""
@@ -49,14 +53,29 @@ class Runner:
         duration_ms = (time.perf_counter() - t0) * 1000
         if status is Status.OK and not message:
             message = summarize(plan.rules, measurements)
+        kept = (
+            _scalars(measurements) if self.compact and not status.failing else _trim(measurements)
+        )
         return Result(
             check=plan.name,
             started_at=started_at,
             status=status,
             duration_ms=round(duration_ms, 3),
             message=self.secrets.redact(message),
-            measurements=self.secrets.redact_value(_trim(measurements)),
+            measurements=self.secrets.redact_value(kept),
         )
+
+
+def _scalars(measurements: Measurements) -> Measurements:
+    """Given a passing result's measurements, return the small ones worth keeping for history.
+
+    Bodies, headers and parsed JSON are kept only for failing results, where they explain the failure.
+    """
+    return {
+        k: v
+        for k, v in measurements.items()
+        if v is None or isinstance(v, int | float | bool) or (isinstance(v, str) and len(v) <= 200)
+    }
 
 
 def _trim(value: Any) -> Any:

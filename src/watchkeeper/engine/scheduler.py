@@ -19,6 +19,8 @@ from watchkeeper.results import Result
 log = logging.getLogger("watchkeeper.scheduler")
 
 Sink = Callable[[Result], None]
+SKIP_LOG_EVERY = 10.0
+"""Seconds between log lines about checks skipped because their last run had not ended."""
 
 
 class LagStats:
@@ -53,7 +55,7 @@ class Scheduler:
         runner: Runner,
         sink: Sink,
         *,
-        max_concurrency: int = 1000,
+        max_concurrency: int = 256,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.runner = runner
@@ -63,6 +65,8 @@ class Scheduler:
         self.latest: dict[str, Result] = {}
         self.running: set[str] = set()
         self.skipped = 0
+        self._skipped_since_log: dict[str, int] = {}
+        self._last_skip_log = 0.0
         self._plans: dict[str, CheckPlan] = {}
         self._due: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
@@ -133,6 +137,24 @@ class Scheduler:
                 )
                 continue
             self._start(plan, due)
+
+    def _skip(self, name: str) -> None:
+        # One line per interval, not per skip: an overloaded host must not also drown in its logs.
+        self.skipped += 1
+        self._skipped_since_log[name] = self._skipped_since_log.get(name, 0) + 1
+        now = self.clock()
+        if now - self._last_skip_log >= SKIP_LOG_EVERY:
+            names = sorted(
+                self._skipped_since_log, key=self._skipped_since_log.__getitem__, reverse=True
+            )
+            log.warning(
+                "skipped %d starts of %d checks still running from their last start (e.g. %s)",
+                sum(self._skipped_since_log.values()),
+                len(names),
+                ", ".join(names[:5]),
+            )
+            self._skipped_since_log.clear()
+            self._last_skip_log = now
 
     def _start(self, plan: CheckPlan, due: float) -> None:
         self.running.add(plan.name)

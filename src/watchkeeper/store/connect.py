@@ -43,7 +43,7 @@ def display(raw: str) -> str:
 
 def create(url: URL) -> Engine:
     """Given a normalised URL, return an engine for it (SQLite in WAL mode with foreign keys on)."""
-    options: dict[str, Any] = {"json_serializer": _to_json}
+    options: dict[str, Any] = {"json_serializer": to_json}
     backend = url.get_backend_name()
     if backend == "sqlite":
         memory = url.database in (None, "", ":memory:")
@@ -88,9 +88,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _to_json(value: Any) -> str:
-    # PostgreSQL's json rejects NaN and Infinity, and one unwritable result must not stall a batch.
-    return json.dumps(_finite(value), default=str)
+def to_json(value: Any) -> str:
+    """Given measurements, return them as JSON text: NaN and Infinity as null, odd types as text."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (ValueError, TypeError):
+        # PostgreSQL's json rejects NaN and Infinity, and one unwritable result must not stall a batch.
+        return json.dumps(_finite(value), default=str, separators=(",", ":"))
 
 
 def _finite(value: Any) -> Any:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, Insert, Row, RowMapping, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Row, RowMapping, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from watchkeeper.results import Result, Status
 from watchkeeper.store import connect
+from watchkeeper.store.connect import to_json
 from watchkeeper.store.rollups import SETTLE, Resolution, Rollup, roll_up
 from watchkeeper.store.tables import check_state, rollups
 from watchkeeper.store.tables import results as raw
@@ -44,6 +44,12 @@ class Store:
     def __init__(self, engine: Engine, display_url: str) -> None:
         self.engine = engine
         self.display_url = display_url
+        self._busy_timeout_ms = 0
+        if self.embedded:
+            with engine.connect() as connection:
+                self._busy_timeout_ms = int(
+                    connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0
+                )
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -59,8 +65,18 @@ class Store:
             raise StoreError(f"cannot open the store at {display_url}: {_reason(exc)}") from exc
         return cls(engine, display_url)
 
-    def insert_results(self, results: Sequence[Result]) -> None:
-        """Write results in one transaction and make each check's newest one its latest state."""
+    @property
+    def embedded(self) -> bool:
+        """Return True for SQLite: a local file, written fastest from the caller's own thread."""
+        return self.engine.dialect.name == "sqlite"
+
+    def insert_results(self, results: Sequence[Result], *, wait: float | None = None) -> None:
+        """Write results in one transaction and make each check's newest one its latest state.
+
+        ``wait`` bounds how long a SQLite write waits for another writer's lock (default: the
+        engine's busy timeout). This is the hot path, so rows go to the driver's executemany as
+        prepared tuples rather than through SQLAlchemy's per-row processing.
+        """
         if not results:
             return
         newest: dict[str, Result] = {}
@@ -68,9 +84,19 @@ class Store:
             seen = newest.get(result.check)
             if seen is None or result.started_at >= seen.started_at:
                 newest[result.check] = result
+        embedded = self.embedded
+        rows = [_row(r, embedded) for r in results]
+        states = [_row(r, embedded)[:-1] for r in newest.values()]
+        insert_sql, upsert_sql = _WRITE_SQL["?" if embedded else "%s"]
         with self._transaction("write results") as connection:
-            connection.execute(insert(raw), [_row(r) for r in results])
-            connection.execute(self._upsert_state(), [_row(r) for r in newest.values()])
+            if wait is not None and embedded:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                connection.exec_driver_sql(insert_sql, rows)
+                connection.exec_driver_sql(upsert_sql, states)
+            finally:
+                if wait is not None and embedded:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
     def latest(self) -> dict[str, Result]:
         """Return the newest result of every check that has one."""
@@ -167,30 +193,40 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot {doing} in {self.display_url}: {_reason(exc)}") from exc
 
-    def _upsert_state(self) -> Insert:
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(check_state)
-        columns = [c.name for c in check_state.columns if not c.primary_key]
-        newer = {name: statement.excluded[name] for name in columns}
-        # A batch held back by an outage must not overwrite a newer state written meanwhile.
-        upsert: Insert = statement.on_conflict_do_update(
-            index_elements=[check_state.c.check_name],
-            set_=newer,
-            where=check_state.c.started_at <= statement.excluded.started_at,
-        )
-        return upsert
+
+_INSERT_RESULTS = (
+    "INSERT INTO results"
+    " (check_name, started_at, status, duration_ms, message, measurements, maintenance)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# A batch held back by an outage must not overwrite a newer state written meanwhile.
+_UPSERT_STATE = (
+    "INSERT INTO check_state (check_name, started_at, status, duration_ms, message, measurements)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (check_name) DO UPDATE SET started_at = excluded.started_at,"
+    " status = excluded.status, duration_ms = excluded.duration_ms,"
+    " message = excluded.message, measurements = excluded.measurements"
+    " WHERE check_state.started_at <= excluded.started_at"
+)
+_WRITE_SQL = {
+    "?": (_INSERT_RESULTS, _UPSERT_STATE),
+    "%s": (_INSERT_RESULTS.replace("?", "%s"), _UPSERT_STATE.replace("?", "%s")),
+}
 
 
-def _row(result: Result) -> dict[str, Any]:
-    return {
-        "check_name": result.check,
-        "started_at": result.started_at,
-        "status": Status(result.status).value,
-        "duration_ms": result.duration_ms,
+def _row(result: Result, embedded: bool) -> tuple[Any, ...]:
+    started = result.started_at.astimezone(UTC)
+    return (
+        result.check,
+        # The text layout SQLAlchemy's DateTime uses on SQLite, so reads and rollups agree.
+        started.strftime("%Y-%m-%d %H:%M:%S.%f") if embedded else started,
+        Status(result.status).value,
+        result.duration_ms,
         # PostgreSQL text cannot hold NUL, and command output sometimes does.
-        "message": result.message.replace("\x00", "\ufffd"),
-        "measurements": result.measurements,
-    }
+        result.message.replace("\x00", "\ufffd"),
+        to_json(result.measurements),
+        result.maintenance,
+    )
 
 
 def _result(row: Row[Any]) -> Result:
@@ -201,6 +237,7 @@ def _result(row: Row[Any]) -> Result:
         duration_ms=row.duration_ms,
         message=row.message,
         measurements=row.measurements,
+        maintenance=bool(getattr(row, "maintenance", False)),
     )
 
 
