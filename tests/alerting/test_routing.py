@@ -107,13 +107,26 @@ def test_a_new_group_waits_group_wait() -> None:
 
 
 def test_a_group_that_just_sent_waits_out_group_interval() -> None:
-    configured = routes({"channels": ["ops", "email"], "group_wait": "30s", "group_interval": "5m"})
-    sent = {("ops", "route1:check=api"): NOW - timedelta(minutes=2)}
+    configured = routes(
+        {
+            "channels": ["ops", "email"],
+            "group_by": ["service"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+        }
+    )
+    sent = {("ops", "route1:service=backend"): NOW - timedelta(minutes=2)}
     got = deliver(API, configured, last_sent=lambda c, k: sent.get((c, k)))
     assert [(d.channel, d.due_at) for d in got] == [
         ("ops", NOW + timedelta(minutes=3)),
         ("email", NOW + timedelta(seconds=30)),
     ]
+
+
+def test_without_group_by_a_check_is_its_own_group_and_never_waits_for_itself() -> None:
+    configured = routes({"channels": ["ops"], "group_wait": "30s", "group_interval": "5m"})
+    got = deliver(API, configured, last_sent=lambda c, k: NOW - timedelta(minutes=2))
+    assert got[0].due_at == NOW + timedelta(seconds=30)
 
 
 def test_a_group_that_sent_longer_ago_than_group_interval_waits_group_wait() -> None:

@@ -81,8 +81,9 @@ def _deliveries(
 
 def _due(route: Route, now: datetime, last: datetime | None) -> datetime:
     # Alertmanager's timing: a new group waits group_wait to gather company; a group that has just
-    # sent waits out group_interval so that one busy group does not page every few seconds.
+    # sent waits out group_interval so that one busy group does not page every few seconds. Without
+    # group_by each check is its own group, and its recovery should not wait behind its own alert.
     interval = timedelta(seconds=route.group_interval)
-    if last is not None and now - last < interval:
+    if route.group_by and last is not None and now - last < interval:
         return last.astimezone(UTC) + interval
     return now + timedelta(seconds=route.group_wait)

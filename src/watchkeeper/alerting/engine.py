@@ -1,0 +1,360 @@
+"""The alert engine: new results advance each check's state; events become notifications; due
+notifications become messages in the outbox.
+
+The database is the work queue. ``process`` reads results past a cursor and writes states, alerts,
+notifications and the cursor in one transaction, so a crash or SIGKILL loses nothing and repeats
+nothing; ``dispatch`` turns due notifications into outbox messages in another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine
+
+from watchkeeper.alerting import queries
+from watchkeeper.alerting.channels import NotifyType
+from watchkeeper.alerting.messages import EventView, compose
+from watchkeeper.alerting.model import (
+    AlertEvent,
+    CheckState,
+    EventKind,
+    Labels,
+    Phase,
+    Severity,
+    Suppression,
+)
+from watchkeeper.alerting.outbox import enqueue
+from watchkeeper.alerting.routing import route
+from watchkeeper.alerting.silences import active_silence, active_window, inhibited
+from watchkeeper.alerting.state import advance, remind
+from watchkeeper.config.alerting import AlertRule
+from watchkeeper.config.schema import Config
+
+log = logging.getLogger("watchkeeper.alerting")
+
+CURSOR = "alerting"
+BATCH = 2000
+"""Results read per transaction."""
+
+_ANNOUNCING = {EventKind.FIRING, EventKind.ESCALATED, EventKind.REMINDER}
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What the engine needs to know about a configured check."""
+
+    name: str
+    service: str | None
+    tags: tuple[str, ...]
+    kind: str
+    rule: AlertRule
+    depends_on: tuple[str, ...]
+
+    def labels(self, severity: Severity) -> Labels:
+        """Return the labels matchers see for this check's alert at ``severity``."""
+        return Labels(self.name, self.service, self.tags, severity, self.kind)
+
+
+class AlertEngine:
+    """Turns stored results into alerts and queued messages, one transaction at a time."""
+
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine = engine
+        self.set_config(config)
+
+    def set_config(self, config: Config) -> None:
+        """Use this config from the next step on (a reload keeps every alert and state)."""
+        self.config = config
+        self.tz = ZoneInfo(config.defaults.timezone)
+        self.checks = {
+            c.name: CheckInfo(c.name, c.service, c.tags, c.kind, config.alert_rule(c), c.depends_on)
+            for c in config.checks
+        }
+
+    def process(self, now: datetime) -> int:
+        """Advance alert states with every new result and send reminders; return results read."""
+        read = 0
+        while True:
+            with self.engine.begin() as connection:
+                batch = self._advance(connection, now)
+                if batch == 0:
+                    self._remind(connection, now)
+                    return read
+            read += batch
+
+    def dispatch(self, now: datetime) -> int:
+        """Group due notifications into one message per channel and group; return messages queued."""
+        with self.engine.begin() as connection:
+            groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+            for row in queries.due_notifications(connection, now):
+                groups[(row.channel, row.group_key)].append(row)
+            for (channel, group_key), rows in groups.items():
+                events = [_view(row.payload) for row in rows]
+                title, body, kind = compose(
+                    events, self.config.server.base_url, digest=group_key.startswith("digest")
+                )
+                enqueue(connection, channel, title, body, NotifyType(kind), now)
+                queries.mark_dispatched(connection, [row.id for row in rows], now)
+            return len(groups)
+
+    def _advance(self, connection: Connection, now: datetime) -> int:
+        cursor = queries.read_cursor(connection, CURSOR)
+        if cursor is None:
+            # First run on this store: alert on what happens from now on, not on old history.
+            queries.write_cursor(connection, CURSOR, queries.last_result_id(connection), new=True)
+            return 0
+        batch = queries.results_after(connection, cursor, BATCH)
+        if not batch:
+            return 0
+        names = {r.check for _, r in batch if r.check in self.checks}
+        states = queries.load_states(connection, names | self._dependencies(names))
+        stored = set(states)
+        changed: dict[str, CheckState] = {}
+        for _, result in batch:
+            info = self.checks.get(result.check)
+            if info is None or not info.rule.enabled:
+                continue
+            state = states.get(result.check) or CheckState(check=result.check)
+            override = Severity(info.rule.severity) if info.rule.severity else None
+            state, events = advance(
+                state, result, info.rule, self.config.alerting.flapping, override
+            )
+            states[result.check] = changed[result.check] = state
+            for event in events:
+                self._handle(connection, info, event, states, now)
+            if not events and state.phase is Phase.FIRING and info.depends_on:
+                self._release(connection, info, state, states, now)
+        queries.save_states(connection, changed.values(), now, stored)
+        queries.write_cursor(connection, CURSOR, batch[-1][0], new=False)
+        return len(batch)
+
+    def _remind(self, connection: Connection, now: datetime) -> None:
+        firing = queries.firing_alerts(connection)
+        if not firing:
+            return
+        states = queries.load_states(connection, {a.check for a in firing})
+        changed = []
+        for alert in firing:
+            info, state = self.checks.get(alert.check), states.get(alert.check)
+            if info is None or state is None or state.phase is not Phase.FIRING:
+                continue
+            if alert.caused_by:
+                continue  # held for an upstream failure: nobody was told, so nobody is reminded
+            state, reminder = remind(state, now, info.rule)
+            if reminder is not None:
+                changed.append(state)
+                self._handle(connection, info, reminder, states, now)
+        queries.save_states(connection, changed, now, set(states))
+
+    def _release(
+        self,
+        connection: Connection,
+        info: CheckInfo,
+        state: CheckState,
+        states: dict[str, CheckState],
+        now: datetime,
+    ) -> None:
+        """Announce a held alert whose upstream failure is over while this check still fails."""
+        alert = queries.alert_by_key(connection, state.dedup_key or "")
+        if (
+            alert is None
+            or not alert.caused_by
+            or self._failing_dependency(info, states, connection)
+        ):
+            return
+        queries.update_alert(connection, alert.id, caused_by=None)
+        event = AlertEvent(
+            EventKind.FIRING,
+            info.name,
+            alert.dedup_key,
+            alert.severity,
+            now,
+            alert.since,
+            state.last_message,
+            state.last_measurements,
+        )
+        self._notify(connection, info, event, alert.id, None, now)
+
+    def _handle(
+        self,
+        connection: Connection,
+        info: CheckInfo,
+        event: AlertEvent,
+        states: dict[str, CheckState],
+        now: datetime,
+    ) -> None:
+        alert = queries.alert_by_key(connection, event.dedup_key)
+        upstream = (
+            self._failing_dependency(info, states, connection)
+            if event.kind in _ANNOUNCING
+            else None
+        )
+        if event.kind is EventKind.FIRING and alert is None:
+            alert_id = queries.insert_alert(
+                connection,
+                dedup_key=event.dedup_key,
+                check_name=info.name,
+                service=info.service,
+                severity=event.severity.value,
+                state="firing",
+                since=event.since,
+                fired_at=event.at,
+                message=event.message,
+                measurements=event.measurements,
+                caused_by=upstream,
+            )
+        elif alert is not None:
+            alert_id = alert.id
+            changes: dict[str, object] = {}
+            if event.kind is EventKind.RESOLVED:
+                changes = {"state": "resolved", "resolved_at": event.at}
+            elif event.kind is EventKind.ESCALATED:
+                changes = {"severity": event.severity.value, "message": event.message}
+            elif event.kind in (EventKind.FLAPPING, EventKind.STABLE):
+                changes = {"flapping": event.kind is EventKind.FLAPPING}
+            if changes:
+                queries.update_alert(connection, alert_id, **changes)
+        else:
+            alert_id = None
+        if event.kind is EventKind.STABLE:
+            self._close_stale(connection, info, states[info.name], now)
+        never_told = alert is not None and alert.last_notified_at is None
+        reason: Suppression | None = None
+        if upstream:
+            reason = Suppression.UPSTREAM
+        elif event.kind is EventKind.RESOLVED and (never_told or not info.rule.notify_resolved):
+            reason = Suppression.NOT_WANTED
+        self._notify(connection, info, event, alert_id, reason, now)
+
+    def _notify(
+        self,
+        connection: Connection,
+        info: CheckInfo,
+        event: AlertEvent,
+        alert_id: int | None,
+        reason: Suppression | None,
+        now: datetime,
+    ) -> None:
+        labels = info.labels(event.severity)
+        if reason is None and active_window(self.config.maintenance, labels, now, self.tz):
+            reason = Suppression.MAINTENANCE
+        if reason is None and active_silence(queries.active_silences(connection, now), labels, now):
+            reason = Suppression.SILENCED
+        if reason is None and event.kind in _ANNOUNCING:
+            firing = [
+                self.checks[a.check].labels(a.severity)
+                for a in queries.firing_alerts(connection)
+                if a.check in self.checks and a.check != info.name and not a.caused_by
+            ]
+            if inhibited(labels, firing, self.config.alerting.inhibit):
+                reason = Suppression.INHIBITED
+        payload = {
+            "kind": event.kind.value,
+            "check": info.name,
+            "service": info.service,
+            "severity": event.severity.value,
+            "dedup_key": event.dedup_key,
+            "since": event.since.isoformat(),
+            "at": event.at.isoformat(),
+            "message": event.message,
+        }
+        common = {
+            "alert_id": alert_id,
+            "kind": event.kind.value,
+            "check_name": info.name,
+            "severity": event.severity.value,
+            "created_at": now,
+            "payload": payload,
+        }
+        deliveries = (
+            []
+            if reason
+            else route(
+                labels,
+                info.rule.route,
+                self.config.notifications.routes,
+                self.config.notifications.channels,
+                now,
+                self.tz,
+                lambda channel, key: queries.last_dispatch(connection, channel, key),
+            )
+        )
+        if reason is None and not deliveries:
+            reason = Suppression.UNROUTED
+            log.warning("no route matches the alert of %s; add a route or channels", info.name)
+        if reason is not None:
+            queries.add_notification(
+                connection,
+                channel=None,
+                group_key="",
+                due_at=now,
+                suppressed=reason.value,
+                **common,
+            )
+            return
+        for delivery in deliveries:
+            queries.add_notification(
+                connection,
+                channel=delivery.channel,
+                group_key=delivery.group_key,
+                due_at=delivery.due_at,
+                **common,
+            )
+        if alert_id is not None and event.kind in _ANNOUNCING:
+            queries.update_alert(connection, alert_id, last_notified_at=now)
+
+    def _close_stale(
+        self, connection: Connection, info: CheckInfo, state: CheckState, now: datetime
+    ) -> None:
+        """Resolve this check's open alerts that flapping left behind (it recovered while muted)."""
+        for alert in queries.firing_alerts(connection):
+            if alert.check != info.name or alert.dedup_key == state.dedup_key:
+                continue
+            queries.update_alert(connection, alert.id, state="resolved", resolved_at=now)
+            event = AlertEvent(
+                EventKind.RESOLVED,
+                info.name,
+                alert.dedup_key,
+                alert.severity,
+                now,
+                alert.since,
+                f"recovered while flapping; now {state.last_status or 'ok'}",
+            )
+            told = alert.last_notified_at is not None and info.rule.notify_resolved
+            self._notify(
+                connection, info, event, alert.id, None if told else Suppression.NOT_WANTED, now
+            )
+
+    def _dependencies(self, names: set[str]) -> set[str]:
+        return {dep for name in names for dep in self.checks[name].depends_on}
+
+    def _failing_dependency(
+        self, info: CheckInfo, states: dict[str, CheckState], connection: Connection
+    ) -> str | None:
+        missing = [d for d in info.depends_on if d not in states]
+        if missing:
+            states.update(queries.load_states(connection, missing))
+        for dep in info.depends_on:
+            state = states.get(dep)
+            if state is not None and state.phase is not Phase.OK:
+                return dep
+        return None
+
+
+def _view(payload: dict[str, str]) -> EventView:
+    return EventView(
+        kind=EventKind(payload["kind"]),
+        check=payload["check"],
+        service=payload.get("service"),
+        severity=Severity(payload["severity"]),
+        dedup_key=payload["dedup_key"],
+        since=datetime.fromisoformat(payload["since"]),
+        at=datetime.fromisoformat(payload["at"]),
+        message=payload["message"],
+    )
