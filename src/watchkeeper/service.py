@@ -7,14 +7,18 @@ import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from watchkeeper import __version__
+from watchkeeper.alerting.silences import window_for_check
+from watchkeeper.alerting.worker import AlertWorker
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.config.schema import Config
 from watchkeeper.engine.plan import plan_checks
 from watchkeeper.engine.runner import Runner
 from watchkeeper.engine.scheduler import Scheduler
 from watchkeeper.probes import ProbeContext
+from watchkeeper.results import Result
 from watchkeeper.store.rollups import SETTLE
 from watchkeeper.store.store import Retention, Store
 from watchkeeper.store.writer import ResultWriter
@@ -35,8 +39,9 @@ class Watchkeeper:
         self.runner = Runner(self.ctx, loaded.secrets, compact=True)
         self.writer = ResultWriter(store)
         self.scheduler = Scheduler(
-            self.runner, self.writer.submit, max_concurrency=loaded.config.defaults.concurrency
+            self.runner, self._record, max_concurrency=loaded.config.defaults.concurrency
         )
+        self.alerting = AlertWorker(store.engine, loaded.config)
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
         self._config_mtime = _mtime(loaded.path)
@@ -66,6 +71,7 @@ class Watchkeeper:
             asyncio.create_task(self.writer.run(), name="writer"),
             asyncio.create_task(self._upkeep(), name="upkeep"),
             asyncio.create_task(self._watch_config(), name="watch-config"),
+            asyncio.create_task(self.alerting.run(self.writer.written), name="alerting"),
         ]
         log.info("watching %d checks; store %s", len(self.scheduler.plans), self.store.display_url)
         await self._stop.wait()
@@ -74,6 +80,9 @@ class Watchkeeper:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.writer.close()
+        await (
+            self.alerting.step()
+        )  # the last results' alerts are queued durably, sent on next start
         await self.ctx.close()
         log.info("stopped; every result was written")
 
@@ -93,9 +102,26 @@ class Watchkeeper:
         self.loaded = loaded
         self.runner.secrets.add(loaded.secrets.values)
         self.scheduler.set_plans(plan_checks(loaded.config))
+        self.alerting.set_config(loaded.config)
         self.store.forget_except({c.name for c in loaded.config.checks})
         log.info("config reloaded: %d checks", len(self.scheduler.plans))
         return True
+
+    def _record(self, result: Result) -> None:
+        """Mark a result taken in a maintenance window, then queue it for the store."""
+        plan = self.scheduler.plans_by_name.get(result.check)
+        if plan is not None and self.config.maintenance:
+            window = window_for_check(
+                self.config.maintenance,
+                plan.name,
+                plan.service,
+                plan.tags,
+                plan.kind,
+                result.started_at,
+                ZoneInfo(self.config.defaults.timezone),
+            )
+            result.maintenance = window is not None
+        self.writer.submit(result)
 
     async def _watch_config(self) -> None:
         while True:

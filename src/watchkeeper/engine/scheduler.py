@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from watchkeeper.config.schedules import Schedule
@@ -77,8 +77,13 @@ class Scheduler:
 
     @property
     def plans(self) -> dict[str, CheckPlan]:
-        """Return the plans being scheduled, by check name."""
+        """Return a copy of the plans being scheduled, by check name."""
         return dict(self._plans)
+
+    @property
+    def plans_by_name(self) -> Mapping[str, CheckPlan]:
+        """Return the plans being scheduled, by check name, without copying (read only)."""
+        return self._plans
 
     def set_plans(self, plans: list[CheckPlan]) -> None:
         """Schedule these plans; a check whose schedule is unchanged keeps its next due time."""

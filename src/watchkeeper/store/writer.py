@@ -52,6 +52,8 @@ class ResultWriter:
         self._closing = False
         self._failing = False
         self._dropped = 0
+        self.written = asyncio.Event()
+        """Set after every successful write, for whoever reads results from the store next."""
 
     @property
     def pending(self) -> int:
@@ -117,6 +119,7 @@ class ResultWriter:
                 self._store.insert_results(batch, wait=INLINE_LOCK_WAIT)
             else:
                 await asyncio.to_thread(self._store.insert_results, batch)
+            self.written.set()
         except BaseException:
             self._queue.extendleft(reversed(batch))
             self._trim()
