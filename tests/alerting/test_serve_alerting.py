@@ -194,3 +194,28 @@ async def test_sigkill_before_delivery_delivers_after_restart_once(
     await server.stop()
     assert hook.titles == ["[CRITICAL] api is failing", "[RESOLVED] api recovered"]
     assert [delivered is not None for *_, delivered in outbox_rows(db)] == [True, True]
+
+
+async def test_maintenance_window_marks_results_and_sends_nothing(
+    target: Target, hook: WebhookReceiver, serve: Callable[[str], Serve], tmp_path: Path
+) -> None:
+    # A window that opens every minute and lasts two: always open while the test runs.
+    window = "maintenance: [{schedule: '* * * * *', duration: 2m, match: {service: backend}}]\n"
+    server = serve(window + config(target, f'    hook: ["{hook.url()}"]'))
+    target.healthy = False
+    await server.start()
+    db = tmp_path / "watchkeeper.db"
+
+    def suppressed() -> list[str]:
+        try:
+            with sqlite3.connect(db) as c:
+                return [r[0] for r in c.execute("SELECT suppressed FROM notifications")]
+        except sqlite3.OperationalError:
+            return []
+
+    await until(lambda: "maintenance" in suppressed())
+    await server.stop()
+    with sqlite3.connect(db) as c:
+        marks = {bool(m) for (m,) in c.execute("SELECT maintenance FROM results")}
+    assert marks == {True}
+    assert hook.received == []

@@ -1,0 +1,257 @@
+"""Benchmarks of issue 2: check throughput, scheduler lag and memory, against the issue's targets.
+
+In one run, against nginx serving a small JSON file on 127.0.0.1:
+
+1. ``reference``: nginx's own rate (wrk -t2 -c100 -d10s); prometheus-blackbox-exporter's probes/s
+   through its /probe endpoint (wrk -c100 -d10s; it opens a fresh connection per probe); a bare
+   aiohttp loop (100 workers, one session), with keep-alive and with a fresh connection per request.
+2. ``pipeline``: the whole Watchkeeper service with N HTTP checks every 1s (more than it can run),
+   counting results WRITTEN to a SQLite store per second over a window after a warm-up; with
+   keep-alive and with a fresh connection per check.
+3. ``lag``: 10,000 HTTP checks every 60s from a YAML file for ~75 s: scheduler start lag
+   (Scheduler.lag), runs and skips, config load time, and resident memory before and after.
+4. ``alerts`` (issue 3): alert latency, from a failing (or recovered) result to the message at a
+   ``json://`` receiver, through a real ``watchkeeper serve`` (see alerts.py).
+
+Usage: ``python bench/run.py [--only reference,pipeline,lag] [--checks N] [--seconds S]``. Installs
+nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as root). Each workload runs in
+its own process (see workloads.py); every process started is stopped before the script ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import servers
+
+HERE = Path(__file__).resolve().parent
+PARTS = ("reference", "pipeline", "lag", "alerts")
+
+PIPELINE_KEEPALIVE_TARGET = 5000.0
+LAG_P99_TARGET_MS = 50.0
+RSS_TARGET_MB = 150.0
+
+
+@dataclass
+class Row:
+    """One figure of the report, with its target and verdict when it has one."""
+
+    figure: str
+    value: str
+    target: str = ""
+    verdict: str = ""
+
+
+def verdict(ok: bool) -> str:
+    """Return PASS or MISS."""
+    return "PASS" if ok else "MISS"
+
+
+def workload(args: list[str], log: Path, timeout: float) -> dict[str, Any]:
+    """Run ``workloads.py`` with ``args`` in a fresh process; return the JSON it prints."""
+    with log.open("ab") as err:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "workloads.py"), *args],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            timeout=timeout,
+        )
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        raise RuntimeError(f"workload {args[0]} failed with {done.returncode}:\n{tail}")
+    result: dict[str, Any] = json.loads(done.stdout.decode().splitlines()[-1])
+    return result
+
+
+def say(text: str) -> None:
+    """Print a progress line at once."""
+    print(text, flush=True)
+
+
+def reference(url: str, log: Path, rows: list[Row]) -> float | None:
+    """Measure nginx, blackbox_exporter and a bare aiohttp loop; return blackbox's probes/s."""
+    say("nginx: wrk -t2 -c100 -d10s …")
+    plain = servers.wrk(url)
+    rows.append(Row("nginx, wrk -t2 -c100 (req/s)", f"{plain.requests_per_second:,.0f}"))
+    say("blackbox_exporter: wrk -t2 -c100 -d10s on /probe …")
+    with servers.blackbox(url) as probe_url:
+        if not servers.probe_succeeds(probe_url):
+            raise RuntimeError(f"blackbox_exporter cannot probe {url}")
+        probes = servers.wrk(probe_url)
+    rows.append(Row("blackbox_exporter, wrk -c100, fresh conn (probes/s)", _rate(probes)))
+    for fresh in (False, True):
+        mode = "fresh conn" if fresh else "keep-alive"
+        say(f"bare aiohttp loop, 100 workers, {mode}: 2 s warm-up + 10 s …")
+        args = ["bare", url, "--warmup", "2", "--seconds", "10", *(["--fresh"] if fresh else [])]
+        bare = workload(args, log, timeout=60)
+        rows.append(
+            Row(f"bare aiohttp loop, 100 workers, {mode} (req/s)", f"{bare['per_second']:,.0f}")
+        )
+    return probes.requests_per_second
+
+
+def _rate(result: servers.WrkResult) -> str:
+    errors = f" ({result.errors} errors)" if result.errors else ""
+    return f"{result.requests_per_second:,.0f}{errors}"
+
+
+def pipeline(
+    url: str, opts: argparse.Namespace, log: Path, blackbox: float | None, rows: list[Row]
+) -> None:
+    """Measure results written per second through the whole service, keep-alive and fresh."""
+    for fresh in (False, True):
+        mode = "fresh conn" if fresh else "keep-alive"
+        say(
+            f"pipeline, {opts.checks} checks every 1s, {mode}: {opts.warmup:g} s warm-up + {opts.seconds:g} s …"
+        )
+        args = ["pipeline", url, "--checks", str(opts.checks), "--warmup", str(opts.warmup)]
+        args += ["--seconds", str(opts.seconds), *(["--fresh"] if fresh else [])]
+        got = workload(args, log, timeout=opts.warmup + opts.seconds + 120)
+        say(f"  {json.dumps(got)}")
+        rate = got["per_second"]
+        errors = got["statuses"].get("error", 0)
+        others = ", ".join(f"{n:,} {st}" for st, n in sorted(got["statuses"].items()) if st != "ok")
+        value = f"{rate:,.0f}" + (f" ({others})" if others else "")
+        figure = f"pipeline, {mode}: results written/s (CPU {got['cpu_percent']:.0f}%)"
+        # A result is written whatever its status, but errors (refused, timed out) cost less.
+        honest = errors <= 0.01 * max(1, got["written"])
+        if not fresh:
+            ok = rate >= PIPELINE_KEEPALIVE_TARGET and honest
+            rows.append(Row(figure, value, f"≥ {PIPELINE_KEEPALIVE_TARGET:,.0f}", verdict(ok)))
+        elif blackbox is None:
+            rows.append(Row(figure, value, "≥ blackbox_exporter", "not measured (--only)"))
+        else:
+            ok = rate >= blackbox and honest
+            rows.append(Row(figure, value, f"≥ {blackbox:,.0f} (blackbox)", verdict(ok)))
+        finished = f"{got['finished_per_second']:,.0f}"
+        rows.append(
+            Row(f"pipeline, {mode}: runs finished/s (skipped {got['skipped']:,})", finished)
+        )
+
+
+def lag(url: str, opts: argparse.Namespace, log: Path, rows: list[Row]) -> None:
+    """Measure scheduler lag, runs, config load time and memory with many checks every 60s."""
+    say(f"scheduler, {opts.lag_checks} checks every 60s from YAML: {opts.lag_seconds:g} s …")
+    args = ["lag", url, "--checks", str(opts.lag_checks), "--seconds", str(opts.lag_seconds)]
+    got = workload(args, log, timeout=opts.lag_seconds + 180)
+    say(f"  {json.dumps(got)}")
+    n = f"{got['checks']:,}"
+    p99 = got["lag_p99_ms"]
+    rows += [
+        Row(f"config load, {n} checks from YAML (s)", f"{got['config_load_seconds']:.1f}"),
+        Row("scheduler lag p50 (ms)", f"{got['lag_p50_ms']:.1f}"),
+        Row(
+            "scheduler lag p99 (ms, last 5,000 starts)",
+            f"{p99:.1f}",
+            f"< {LAG_P99_TARGET_MS:g}",
+            verdict(p99 < LAG_P99_TARGET_MS),
+        ),
+        Row(
+            "scheduler lag, worst p99 sampled every 10 s (ms)",
+            f"{got['lag_worst_sampled_p99_ms']:.1f}",
+        ),
+        Row("scheduler lag max (ms, last 5,000 starts)", f"{got['lag_max_ms']:.1f}"),
+        Row(f"runs in {got['seconds']:g} s / skipped", f"{got['runs']:,} / {got['skipped']:,}"),
+        Row("RSS before loading the config (MB)", f"{got['baseline_rss_mb']:.0f}"),
+        Row(
+            f"RSS with {n} checks scheduled (MB)",
+            f"{got['rss_mb']:.0f}",
+            f"< {RSS_TARGET_MB:g}",
+            verdict(got["rss_mb"] < RSS_TARGET_MB),
+        ),
+        Row("peak RSS (MB)", f"{got['peak_rss_mb']:.0f}"),
+    ]
+
+
+def alert_latency(opts: argparse.Namespace, rows: list[Row]) -> None:
+    """Measure alert latency with alerts.py in its own process."""
+    say(f"alert latency: {opts.alert_trials} firing/resolved pairs")
+    done = subprocess.run(
+        [sys.executable, str(HERE / "alerts.py"), "--trials", str(opts.alert_trials)],
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=600,
+    )
+    got = json.loads(done.stdout.decode().splitlines()[-1])
+    for kind in ("firing", "resolved"):
+        rows.append(Row(f"alert latency, {kind}: p50 (ms)", f"{got[kind + '_p50_ms']:.0f}"))
+        rows.append(Row(f"alert latency, {kind}: p99 (ms)", f"{got[kind + '_p99_ms']:.0f}"))
+
+
+def machine() -> str:
+    """Return a line naming the CPU, cores, memory, Python, uvloop and aiohttp, and today's date."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}" for name in ("uvloop", "aiohttp")
+    )
+    return (
+        f"{model.group(1) if model else 'unknown CPU'}, {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
+        f"{versions}, {datetime.date.today().isoformat()}"
+    )
+
+
+def report(rows: list[Row]) -> str:
+    """Return the rows as a Markdown table."""
+    lines = ["| figure | measured | target | verdict |", "|---|---:|---|---|"]
+    lines += [f"| {r.figure} | {r.value} | {r.target} | {r.verdict} |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run the chosen parts and print their figures beside the targets."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated of {', '.join(PARTS)}"
+    )
+    parser.add_argument(
+        "--checks", type=int, default=8000, help="checks offered per second in the pipeline run"
+    )
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument(
+        "--seconds", type=float, default=15.0, help="measured window of each pipeline run"
+    )
+    parser.add_argument("--lag-checks", type=int, default=10_000)
+    parser.add_argument("--lag-seconds", type=float, default=75.0)
+    parser.add_argument("--alert-trials", type=int, default=40)
+    opts = parser.parse_args()
+    parts = set(opts.only.split(","))
+    if parts - set(PARTS):
+        parser.error(f"unknown part(s): {', '.join(sorted(parts - set(PARTS)))}")
+    # So that `kill` cleans up like Ctrl-C: the servers' context managers stop what they started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    servers.ensure_tools()
+    say(machine())
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="wk-bench-logs-") as logs, servers.nginx() as url:
+        log = Path(logs) / "workloads.log"
+        say(f"target: {url}")
+        blackbox = reference(url, log, rows) if "reference" in parts else None
+        if "pipeline" in parts:
+            pipeline(url, opts, log, blackbox, rows)
+        if "lag" in parts:
+            lag(url, opts, log, rows)
+        if "alerts" in parts:
+            alert_latency(opts, rows)
+    print()
+    print(report(rows))
+
+
+if __name__ == "__main__":
+    main()
