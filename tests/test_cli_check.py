@@ -6,6 +6,7 @@ import json
 import sqlite3
 import ssl
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -14,6 +15,8 @@ from aiohttp import web
 
 from tests.certs import make_certificate
 from tests.cli_run import run_cli
+from watchkeeper.results import Result, Status
+from watchkeeper.store.store import Store
 
 SECRET = "tok-5f2c9a8e77d1"
 
@@ -202,3 +205,29 @@ async def test_results_land_in_a_postgresql_store_named_by_a_secret_url(
     (row,) = json.loads(ran.stdout)
     assert row["status"] == "ok" and row["measurements"]["status"] == 200
     assert not (tmp_path / "watchkeeper.db").exists()
+
+
+async def test_status_summarises_passing_results_that_serve_stored_without_a_message(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(
+        "checks:\n  - name: api\n    http: {url: 'http://127.0.0.1:9/'}\n"
+        "    warn: ['response_time > 500ms']\n"
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 'watchkeeper.db'}")
+    store.insert_results(
+        [
+            Result(
+                "api",
+                datetime.now(UTC),
+                Status.OK,
+                4.0,
+                "",
+                {"status": 200, "response_time": 0.042},
+            )
+        ]
+    )
+    store.close()
+    (row,) = json.loads((await run_cli("status", "-c", config, "--json")).stdout)
+    assert row["message"] == "status = 200, response_time = 42ms"

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
 from watchkeeper.config.schedules import IntervalSchedule
 from watchkeeper.config.schema import Check
 from watchkeeper.config.specs import SystemSpec
@@ -148,3 +150,19 @@ async def test_compact_runner_keeps_only_small_measurements_of_passing_results(
     full = await Runner(ctx).run(plan("p", probe, every=60))
     assert full.measurements["json"] == {"a": [1, 2]}
     assert len(full.measurements["body"]) == 2001  # cut to 2,000 characters and an ellipsis
+
+
+async def test_skipped_starts_are_logged_as_one_summary_not_one_line_each(
+    ctx: ProbeContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def slow(spec: Any, c: ProbeContext, timeout: float) -> Measurements:
+        await asyncio.sleep(0.5)
+        return {"n": 1}
+
+    scheduler = Scheduler(Runner(ctx), lambda r: None)
+    scheduler.set_plans([plan("slow", slow, every=0.02)])
+    with caplog.at_level("WARNING", logger="watchkeeper.scheduler"):
+        await run_for(scheduler, 0.4)
+    assert scheduler.skipped >= 5
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "still running" in lines[0] and "slow" in lines[0]

@@ -35,6 +35,7 @@ from watchkeeper.alerting.silences import active_silence, active_window, inhibit
 from watchkeeper.alerting.state import advance, remind
 from watchkeeper.config.alerting import AlertRule
 from watchkeeper.config.schema import Config
+from watchkeeper.results import Status
 
 log = logging.getLogger("watchkeeper.alerting")
 
@@ -66,6 +67,8 @@ class AlertEngine:
 
     def __init__(self, engine: Engine, config: Config) -> None:
         self.engine = engine
+        self._unsettled: set[str] | None = None
+        """Checks whose state is not a plain ok; loaded from the store on the first pass."""
         self.set_config(config)
 
     def set_config(self, config: Config) -> None:
@@ -105,13 +108,19 @@ class AlertEngine:
 
     def _advance(self, connection: Connection, now: datetime) -> int:
         cursor = queries.read_cursor(connection, CURSOR)
+        last = queries.last_result_id(connection)
         if cursor is None:
             # First run on this store: alert on what happens from now on, not on old history.
-            queries.write_cursor(connection, CURSOR, queries.last_result_id(connection), new=True)
+            queries.write_cursor(connection, CURSOR, last, new=True)
             return 0
-        batch = queries.results_after(connection, cursor, BATCH)
-        if not batch:
+        if last <= cursor:
             return 0
+        if self._unsettled is None:
+            self._unsettled = {
+                s.check for s in queries.load_states(connection).values() if not _settled(s)
+            }
+        upto = min(last, cursor + BATCH)
+        batch = queries.results_between(connection, cursor, upto, self._unsettled)
         names = {r.check for _, r in batch if r.check in self.checks}
         states = queries.load_states(connection, names | self._dependencies(names))
         stored = set(states)
@@ -131,8 +140,13 @@ class AlertEngine:
             if not events and state.phase is Phase.FIRING and info.depends_on:
                 self._release(connection, info, state, states, now)
         queries.save_states(connection, changed.values(), now, stored)
-        queries.write_cursor(connection, CURSOR, batch[-1][0], new=False)
-        return len(batch)
+        queries.write_cursor(connection, CURSOR, upto, new=False)
+        for state in changed.values():
+            if _settled(state):
+                self._unsettled.discard(state.check)
+            else:
+                self._unsettled.add(state.check)
+        return upto - cursor
 
     def _remind(self, connection: Connection, now: datetime) -> None:
         firing = queries.firing_alerts(connection)
@@ -345,6 +359,11 @@ class AlertEngine:
             if state is not None and state.phase is not Phase.OK:
                 return dep
         return None
+
+
+def _settled(state: CheckState) -> bool:
+    """Return True when a passing result would change nothing about this state."""
+    return state.phase is Phase.OK and state.last_status in (None, Status.OK) and not state.flapping
 
 
 def _view(payload: dict[str, str]) -> EventView:

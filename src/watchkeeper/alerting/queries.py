@@ -5,7 +5,7 @@ Every function takes the caller's connection, so the engine does each step in on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,10 +57,20 @@ def last_result_id(connection: Connection) -> int:
     return int(connection.scalar(select(func.max(results.c.id))) or 0)
 
 
-def results_after(connection: Connection, after: int, limit: int) -> list[tuple[int, Result]]:
-    """Return up to ``limit`` results with an id above ``after``, oldest first, with their ids."""
+def results_between(
+    connection: Connection, after: int, upto: int, checks: Collection[str]
+) -> list[tuple[int, Result]]:
+    """Return results with ``after < id <= upto`` that failed or belong to ``checks``, oldest first.
+
+    Passing results of checks that are settled at ok change nothing, so they are not read at all.
+    """
+    relevant = results.c.status != Status.OK.value
+    if checks:
+        relevant = relevant | results.c.check_name.in_(list(checks))
     rows = connection.execute(
-        select(results).where(results.c.id > after).order_by(results.c.id).limit(limit)
+        select(results)
+        .where(results.c.id > after, results.c.id <= upto, relevant)
+        .order_by(results.c.id)
     )
     return [
         (

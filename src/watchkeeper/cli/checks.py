@@ -26,8 +26,10 @@ from watchkeeper.cli.common import (
     out,
 )
 from watchkeeper.config.loader import ConfigError, load_config
+from watchkeeper.config.schema import Config
 from watchkeeper.config.units import format_duration
-from watchkeeper.results import Result, worst
+from watchkeeper.engine.evaluator import Rules, summarize
+from watchkeeper.results import Result, Status, worst
 from watchkeeper.starter import STARTER_CONFIG
 
 
@@ -108,7 +110,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     finally:
         st.close()
     configured = [c.name for c in loaded.config.checks]
-    results = [latest[name] for name in configured if name in latest]
+    results = _summarised([latest[name] for name in configured if name in latest], loaded.config)
     never = [name for name in configured if name not in latest]
     if as_json:
         rows = [_result_json(r) for r in results]
@@ -129,7 +131,7 @@ def history(
     loaded = load(config)
     st = open_store(loaded)
     try:
-        results = st.history(name, limit=limit)
+        results = _summarised(st.history(name, limit=limit), loaded.config)
     finally:
         st.close()
     if as_json:
@@ -139,6 +141,17 @@ def history(
         err.print(f"no results for {name!r}")
         raise typer.Exit(1)
     _print_results(results, f"History of {name}", show_time=True)
+
+
+def _summarised(results: list[Result], config: Config) -> list[Result]:
+    """Give passing results stored without a message (as serve stores them) a summary of their values."""
+    checks = {c.name: c for c in config.checks}
+    for r in results:
+        check = checks.get(r.check)
+        if r.status is Status.OK and not r.message and check is not None:
+            rules = Rules.parse(check.expect, check.warn, check.critical, check.spec.default_expect)
+            r.message = summarize(rules, r.measurements)
+    return results
 
 
 def _result_json(r: Result) -> dict[str, Any]:

@@ -130,16 +130,12 @@ class Scheduler:
             following = next_due(plan.schedule, due)
             now = self.clock()
             if following <= now:
-                following = next_due(
-                    plan.schedule, now
-                )  # fell behind: skip missed runs, do not burst
+                # Fell behind: skip the missed runs rather than start them all in a burst.
+                following = next_due(plan.schedule, now)
             self._due[name] = following
             heapq.heappush(self._heap, (following, name))
             if name in self.running:
-                self.skipped += 1
-                log.warning(
-                    "check %s is still running from its last start; skipping this one", name
-                )
+                self._skip(name)
                 continue
             self._start(plan, due)
 

@@ -1,4 +1,8 @@
-"""Turn a store URL into a ready SQLAlchemy engine: driver, SQLite pragmas, migrations."""
+"""Turn a store URL into a ready SQLAlchemy engine: driver, SQLite pragmas, migrations.
+
+Alembic is imported only when a database is behind the newest revision, so a process opening
+an up-to-date store does not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -68,15 +70,41 @@ def create(url: URL) -> Engine:
     )
 
 
+class MigrationError(ValueError):
+    """The database's schema cannot be brought to the newest revision, e.g. it is newer."""
+
+
 def migrate(engine: Engine) -> None:
     """Given an engine, bring its database's schema to the newest revision."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        if _revisions(connection) == [head_revision()]:
+            return
+        from alembic import command
+        from alembic.config import Config
+        from alembic.util import CommandError
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError as exc:
+            raise MigrationError(str(exc)) from exc
+
+
+def head_revision() -> str:
+    """Return the newest revision id: each migration file is named after its zero-padded id."""
+    newest = max(path.name for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    return newest.split("_", 1)[0]
+
+
+def _revisions(connection: Connection) -> list[str]:
+    """Return the revisions Alembic recorded in the database (none in a new database)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return []
+    return list(connection.scalars(text("SELECT version_num FROM alembic_version")))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

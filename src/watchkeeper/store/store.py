@@ -219,7 +219,7 @@ def _row(result: Result, embedded: bool) -> tuple[Any, ...]:
     return (
         result.check,
         # The text layout SQLAlchemy's DateTime uses on SQLite, so reads and rollups agree.
-        started.strftime("%Y-%m-%d %H:%M:%S.%f") if embedded else started,
+        started.replace(tzinfo=None).isoformat(" ", "microseconds") if embedded else started,
         Status(result.status).value,
         result.duration_ms,
         # PostgreSQL text cannot hold NUL, and command output sometimes does.

@@ -16,8 +16,6 @@ FIRST_RETRY = 0.5
 """Seconds before the first retry after a failed write; each further failure doubles it."""
 MAX_RETRY = 30.0
 """The longest wait between retries while the store is unavailable."""
-INLINE_BATCH = 250
-"""Rows per transaction when writing SQLite from the event loop: a few milliseconds each."""
 INLINE_LOCK_WAIT = 0.05
 """Seconds an inline SQLite write waits for another writer's lock before backing off."""
 
@@ -26,9 +24,9 @@ class ResultWriter:
     """Batches results from the scheduler into the store so the store is never the bottleneck.
 
     Results are written at most ``max_delay`` seconds after they are submitted, in transactions of
-    up to ``max_batch``. A SQLite store is written from the event loop itself, in slices of
-    ``INLINE_BATCH``: a worker thread would wait for the interpreter lock once per row while the
-    loop is busy, and fall behind; a PostgreSQL store is written from a thread. When a write fails the results are kept and retried with exponential
+    up to ``max_batch``. A SQLite store is written from the event loop itself, a whole batch in one
+    turn: a worker thread would wait for the interpreter lock once per row while the loop is busy,
+    and fall behind; a PostgreSQL store is written from a thread. When a write fails the results are kept and retried with exponential
     backoff (one error logged per outage). Memory is bounded: past ``max_pending`` waiting results
     the OLDEST are dropped, and how many is logged.
     """
@@ -104,21 +102,31 @@ class ResultWriter:
                 self._max_pending,
             )
             self._dropped = 0
+        if self._store.embedded:
+            self._write_inline()
+            await asyncio.sleep(0)  # let the checks run between batches
+            return
         if self._writing is None:
-            size = min(self._max_batch, INLINE_BATCH) if self._store.embedded else self._max_batch
-            batch = [self._queue.popleft() for _ in range(min(size, len(self._queue)))]
+            batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
             self._in_flight = len(batch)
             self._writing = asyncio.create_task(self._write(batch))
             self._writing.add_done_callback(_retrieve)
         # Shielded: a cancelled caller must not abandon the write that decides the batch's fate.
         await asyncio.shield(self._writing)
 
+    def _write_inline(self) -> None:
+        batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
+        try:
+            self._store.insert_results(batch, wait=INLINE_LOCK_WAIT)
+        except BaseException:
+            self._queue.extendleft(reversed(batch))
+            self._trim()
+            raise
+        self.written.set()
+
     async def _write(self, batch: list[Result]) -> None:
         try:
-            if self._store.embedded:
-                self._store.insert_results(batch, wait=INLINE_LOCK_WAIT)
-            else:
-                await asyncio.to_thread(self._store.insert_results, batch)
+            await asyncio.to_thread(self._store.insert_results, batch)
             self.written.set()
         except BaseException:
             self._queue.extendleft(reversed(batch))
