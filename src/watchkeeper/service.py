@@ -20,7 +20,7 @@ from watchkeeper.engine.scheduler import Scheduler
 from watchkeeper.probes import ProbeContext
 from watchkeeper.results import Result
 from watchkeeper.store.rollups import SETTLE
-from watchkeeper.store.store import Retention, Store
+from watchkeeper.store.store import Retention, Store, StoreError
 from watchkeeper.store.writer import ResultWriter
 
 log = logging.getLogger("watchkeeper.service")
@@ -41,9 +41,11 @@ class Watchkeeper:
         self.scheduler = Scheduler(
             self.runner, self._record, max_concurrency=loaded.config.defaults.concurrency
         )
-        self.alerting = AlertWorker(store.engine, loaded.config)
+        self.alerting = AlertWorker(store.engine, loaded.config, self.runner.secrets)
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
+        self.failed: str | None = None
+        """The name of a loop that died, if one did."""
         self._config_mtime = _mtime(loaded.path)
 
     @property
@@ -54,7 +56,7 @@ class Watchkeeper:
     def health(self) -> dict[str, object]:
         """Return what ``GET /api/health`` answers: liveness, version, check count and scheduler lag."""
         return {
-            "status": "healthy",
+            "status": "unhealthy" if self.failed else "healthy",
             "version": __version__,
             "checks": len(self.scheduler.plans),
             "scheduler_lag_ms": round(self.scheduler.lag.percentile_ms(99), 3),
@@ -64,7 +66,10 @@ class Watchkeeper:
         }
 
     async def run(self) -> None:
-        """Schedule the checks, write their results and keep the store tidy until ``stop`` is called."""
+        """Schedule the checks, write their results and keep the store tidy until ``stop`` is called.
+
+        Raises RuntimeError after a clean stop if one of its loops died, so a supervisor restarts it.
+        """
         self.scheduler.set_plans(plan_checks(self.config))
         tasks = [
             asyncio.create_task(self.scheduler.run(), name="scheduler"),
@@ -73,18 +78,34 @@ class Watchkeeper:
             asyncio.create_task(self._watch_config(), name="watch-config"),
             asyncio.create_task(self.alerting.run(self.writer.written), name="alerting"),
         ]
+        for task in tasks:
+            task.add_done_callback(self._task_ended)
         log.info("watching %d checks; store %s", len(self.scheduler.plans), self.store.display_url)
         await self._stop.wait()
         await self.scheduler.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.writer.close()
-        await (
-            self.alerting.step()
-        )  # the last results' alerts are queued durably, sent on next start
+        try:
+            await self.writer.close()
+        except StoreError as exc:
+            log.error("stopping with %d results not written: %s", self.writer.pending, exc)
+        else:
+            log.info("every result was written")
+        await self.alerting.step()  # queue the last results' alerts durably; sent on next start
         await self.ctx.close()
-        log.info("stopped; every result was written")
+        log.info("stopped")
+        if self.failed:
+            raise RuntimeError(f"stopped because the {self.failed} loop failed (see the log above)")
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        # The loops run until cancelled; one that ends on its own has failed, and a half-working
+        # service would look healthy while doing nothing: stop, and let a supervisor restart it.
+        if task.cancelled() or self._stop.is_set():
+            return
+        self.failed = task.get_name()
+        log.critical("the %s loop failed; stopping", self.failed, exc_info=task.exception())
+        self.stop()
 
     def stop(self) -> None:
         """Ask ``run`` to finish: stop scheduling, let running checks end, flush results."""
@@ -94,16 +115,19 @@ class Watchkeeper:
         """Re-read the config file and apply it; an invalid file is refused and the running config kept."""
         try:
             loaded = load_config(self.loaded.path)
+            plans = plan_checks(loaded.config)
         except ConfigError as exc:
             log.error("config reload refused; keeping the running config:\n%s", exc)
             return False
+        except Exception:
+            log.exception("config reload failed; keeping the running config")
+            return False
         if loaded.store_url != self.loaded.store_url:
             log.warning("the store changed in the config; restart watchkeeper to use it")
-        self.loaded = loaded
         self.runner.secrets.add(loaded.secrets.values)
-        self.scheduler.set_plans(plan_checks(loaded.config))
+        self.loaded = loaded
+        self.scheduler.set_plans(plans)
         self.alerting.set_config(loaded.config)
-        self.store.forget_except({c.name for c in loaded.config.checks})
         log.info("config reloaded: %d checks", len(self.scheduler.plans))
         return True
 
@@ -130,7 +154,7 @@ class Watchkeeper:
             if mtime is not None and mtime != self._config_mtime:
                 self._config_mtime = mtime
                 log.info("%s changed; reloading", self.loaded.path)
-                self.reload()
+                self.reload()  # never raises: a bad edit is logged and the running config kept
 
     async def _upkeep(self) -> None:
         while True:

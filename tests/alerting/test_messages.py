@@ -105,11 +105,6 @@ def test_each_kind_of_event_has_its_title_and_notify_type(
     assert compose([event(kind=kind, severity=severity)], BASE)[::2] == (title, notify_type)
 
 
-def test_an_upstream_cause_is_named() -> None:
-    _, body, _ = compose([event(caused_by="postgres-primary")], BASE)
-    assert "Caused by: postgres-primary" in body
-
-
 def test_a_group_title_lists_its_checks_worst_first() -> None:
     events = [
         event("web", severity=Severity.WARNING),

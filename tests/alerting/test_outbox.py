@@ -272,7 +272,7 @@ async def test_a_delivery_error_says_why_without_the_password(hook: WebhookRecei
         await channel.send("title", "body", NotifyType.WARNING)
 
     reason = str(refused.value)
-    assert reason.startswith("channel hook: json://watch:")
+    assert reason.startswith("channel hook: json://127.0.0.1: ")
     assert "error=503" in reason
     assert "hunter2secret" not in reason
 
@@ -288,3 +288,11 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
+
+
+async def test_a_delivery_error_never_shows_a_token_from_the_url_path() -> None:
+    channel = AppriseChannel("hook", ["json://127.0.0.1:9/hooks/T0KEN5ECRET/x"], timeout=2)
+    with pytest.raises(DeliveryError) as caught:
+        await channel.send("t", "b", NotifyType.FAILURE)
+    assert "T0KEN5ECRET" not in str(caught.value)
+    assert "json://127.0.0.1" in str(caught.value)

@@ -16,6 +16,8 @@ from watchkeeper.config.expressions import (
     parse,
     resolve,
 )
+from watchkeeper.config.schema import Config
+from watchkeeper.engine.plan import plan_checks
 from watchkeeper.results import Status
 
 MEASUREMENTS: dict[str, Any] = {
@@ -459,3 +461,10 @@ def test_long_text_is_refused() -> None:
     error = parse_error("ok or " * 400 + "ok")
     assert error.message == f"condition is too long (2402 characters; the limit is {MAX_LENGTH})"
     assert holds(" or ".join(["down"] * 200 + ["ok"])) is True
+
+
+def test_checks_with_the_same_condition_share_one_compiled_expression() -> None:
+    check = {"system": {}, "warn": ["disk_used_percent > 70"]}
+    config = Config.model_validate({"checks": [{"name": "a", **check}, {"name": "b", **check}]})
+    a, b = plan_checks(config)
+    assert a.rules.warn[0] is b.rules.warn[0] is parse("disk_used_percent > 70")

@@ -244,3 +244,18 @@ def test_bad_failure_count_and_match_key(tmp_path: Path) -> None:
     lines = problems(tmp_path, text)
     assert lines[0].startswith("1:30: bad count 'three'")
     assert lines[1].startswith("2:65: unknown match key 'team'")
+
+
+def test_reminder_of_zero_is_refused_and_null_turns_reminders_off(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, "alerting: {defaults: {reminder: 0s}}\n")
+    assert line.startswith("1:33: must be greater than zero (write null for none)")
+    ok = load_config(write(tmp_path, "alerting: {defaults: {reminder: null}}\n"), {})
+    assert ok.config.alerting.defaults.reminder is None
+
+
+def test_durations_that_are_not_finite_or_absurd_are_refused(tmp_path: Path) -> None:
+    for text in ("defaults: {interval: .inf}\n", "defaults: {timeout: 100000000000000d}\n"):
+        (line,) = problems(tmp_path, text)
+        assert "must be a finite time of at most 100 years" in line
+    (line,) = problems(tmp_path, "defaults: {interval: 0.0000001}\n")
+    assert "must be at least 1ms" in line

@@ -66,15 +66,6 @@ def test_awkward_values_do_not_make_a_batch_unwritable(store: Store) -> None:
     assert read.message == "binary\ufffdoutput"
 
 
-def test_forget_drops_only_the_named_checks_state(store: Store) -> None:
-    store.insert_results([result("web"), result("db"), result("old")])
-    store.forget(["old"])
-    assert set(store.latest()) == {"web", "db"}
-    store.forget_except(["web"])
-    assert set(store.latest()) == {"web"}
-    assert len(store.history("db")) == 1
-
-
 def test_reopening_keeps_data_and_schema(store_url: str) -> None:
     first = Store.open(store_url)
     first.insert_results([result("web", T0)])

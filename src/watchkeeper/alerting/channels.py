@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 from apprise.result import AppriseResult, AppriseResultStatus
@@ -41,7 +41,9 @@ class Channel(Protocol):
 class AppriseChannel:
     """A named channel that sends each message to all of its Apprise URLs."""
 
-    def __init__(self, name: str, urls: Sequence[str], timeout: float = 10.0) -> None:
+    def __init__(
+        self, name: str, urls: Sequence[str], timeout: float = 10.0, secrets: Secrets | None = None
+    ) -> None:
         self.name = name
         self._timeout = timeout
         self._apprise = apprise.Apprise()
@@ -50,6 +52,8 @@ class AppriseChannel:
                 # The config loader validates URLs first, so this is a caller's mistake.
                 raise ValueError(f"channel {name!r}: URL {number} is not a valid Apprise URL")
         self._secrets = Secrets(_secret_parts(urls))
+        if secrets is not None:
+            self._secrets.add(secrets.values)
 
     async def send(self, title: str, body: str, notify_type: NotifyType) -> None:
         """Send to every URL of the channel; raise ``DeliveryError`` unless all of them accept."""
@@ -68,8 +72,9 @@ class AppriseChannel:
             said = [entry.message for entry in service.logs()]
             if service.status == AppriseResultStatus.TIMEOUT:
                 said.append(f"no answer within {self._timeout:g}s")
-            # Apprise's privacy form masks passwords and tokens; the query only adds noise.
-            where = service.url.split("?", 1)[0]
+            # Only scheme and host: webhook URLs carry their tokens in the path.
+            parts = urlsplit(service.url)
+            where = f"{parts.scheme}://{parts.hostname or ''}"
             reasons.append(f"{where}: {' '.join(said) or 'failed'}")
         if not reasons:
             said = [entry.message for entry in result.call_logs()]
@@ -78,10 +83,12 @@ class AppriseChannel:
 
 
 def _secret_parts(urls: Sequence[str]) -> list[str]:
-    """Given Apprise URLs, return the values no error message may show: each URL and its password."""
+    """Given Apprise URLs, return what no error message may show: each URL, its user and password,
+    and every path segment and query value long enough to be a token."""
     parts = list(urls)
     for url in urls:
-        password = urlsplit(url).password
-        if password:
-            parts.append(password)
+        split = urlsplit(url)
+        parts += [p for p in (split.username, split.password) if p]
+        parts += [segment for segment in split.path.split("/") if len(segment) >= 6]
+        parts += [value for _, value in parse_qsl(split.query) if len(value) >= 6]
     return parts

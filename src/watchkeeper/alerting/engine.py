@@ -22,6 +22,7 @@ from watchkeeper.alerting.channels import NotifyType
 from watchkeeper.alerting.messages import EventView, compose
 from watchkeeper.alerting.model import (
     AlertEvent,
+    AlertStatus,
     CheckState,
     EventKind,
     Labels,
@@ -79,16 +80,25 @@ class AlertEngine:
             c.name: CheckInfo(c.name, c.service, c.tags, c.kind, config.alert_rule(c), c.depends_on)
             for c in config.checks
         }
+        self._retire_pending = True
 
     def process(self, now: datetime) -> int:
         """Advance alert states with every new result and send reminders; return results read."""
         read = 0
         while True:
-            with self.engine.begin() as connection:
-                batch = self._advance(connection, now)
-                if batch == 0:
-                    self._remind(connection, now)
-                    return read
+            try:
+                with self.engine.begin() as connection:
+                    if self._retire_pending:
+                        self._retire(connection, now)
+                    batch, changed = self._advance(connection, now)
+                    if batch == 0:
+                        self._remind(connection, now)
+            except Exception:
+                self._unsettled = None  # what was learnt in the failed transaction did not happen
+                raise
+            self._note_settled(changed)
+            if batch == 0:
+                return read
             read += batch
 
     def dispatch(self, now: datetime) -> int:
@@ -106,15 +116,16 @@ class AlertEngine:
                 queries.mark_dispatched(connection, [row.id for row in rows], now)
             return len(groups)
 
-    def _advance(self, connection: Connection, now: datetime) -> int:
+    def _advance(self, connection: Connection, now: datetime) -> tuple[int, list[CheckState]]:
+        """Advance states with the next window of results; return ids consumed and changed states."""
         cursor = queries.read_cursor(connection, CURSOR)
         last = queries.last_result_id(connection)
         if cursor is None:
             # First run on this store: alert on what happens from now on, not on old history.
             queries.write_cursor(connection, CURSOR, last, new=True)
-            return 0
+            return 0, []
         if last <= cursor:
-            return 0
+            return 0, []
         if self._unsettled is None:
             self._unsettled = {
                 s.check for s in queries.load_states(connection).values() if not _settled(s)
@@ -141,12 +152,31 @@ class AlertEngine:
                 self._release(connection, info, state, states, now)
         queries.save_states(connection, changed.values(), now, stored)
         queries.write_cursor(connection, CURSOR, upto, new=False)
-        for state in changed.values():
+        return upto - cursor, list(changed.values())
+
+    def _retire(self, connection: Connection, now: datetime) -> None:
+        """Resolve the alerts of checks no longer configured or alerting, so none fires forever."""
+        for alert in queries.firing_alerts(connection):
+            info = self.checks.get(alert.check)
+            if info is None or not info.rule.enabled:
+                queries.update_alert(
+                    connection,
+                    alert.id,
+                    state=AlertStatus.RESOLVED,
+                    resolved_at=now,
+                    message=f"{alert.message} (check removed from alerting)",
+                )
+        self._retire_pending = False
+
+    def _note_settled(self, changed: list[CheckState]) -> None:
+        """Remember, once committed, which checks a passing result can no longer change."""
+        if self._unsettled is None:
+            return
+        for state in changed:
             if _settled(state):
                 self._unsettled.discard(state.check)
             else:
                 self._unsettled.add(state.check)
-        return upto - cursor
 
     def _remind(self, connection: Connection, now: datetime) -> None:
         firing = queries.firing_alerts(connection)
@@ -216,7 +246,7 @@ class AlertEngine:
                 check_name=info.name,
                 service=info.service,
                 severity=event.severity.value,
-                state="firing",
+                state=AlertStatus.FIRING,
                 since=event.since,
                 fired_at=event.at,
                 message=event.message,
@@ -227,7 +257,7 @@ class AlertEngine:
             alert_id = alert.id
             changes: dict[str, object] = {}
             if event.kind is EventKind.RESOLVED:
-                changes = {"state": "resolved", "resolved_at": event.at}
+                changes = {"state": AlertStatus.RESOLVED, "resolved_at": event.at}
             elif event.kind is EventKind.ESCALATED:
                 changes = {"severity": event.severity.value, "message": event.message}
             elif event.kind in (EventKind.FLAPPING, EventKind.STABLE):
@@ -330,7 +360,7 @@ class AlertEngine:
         for alert in queries.firing_alerts(connection):
             if alert.check != info.name or alert.dedup_key == state.dedup_key:
                 continue
-            queries.update_alert(connection, alert.id, state="resolved", resolved_at=now)
+            queries.update_alert(connection, alert.id, state=AlertStatus.RESOLVED, resolved_at=now)
             event = AlertEvent(
                 EventKind.RESOLVED,
                 info.name,

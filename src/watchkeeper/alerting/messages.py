@@ -31,7 +31,6 @@ class EventView:
     since: datetime
     at: datetime
     message: str
-    caused_by: str | None = None
 
 
 def notify_type(event: EventView) -> NotifyTypeName:
@@ -97,8 +96,6 @@ def _body(event: EventView, base_url: str | None) -> str:
     if event.service:
         lines.append(f"Service: {event.service}")
     lines.append(_when(event))
-    if event.caused_by:
-        lines.append(f"Caused by: {event.caused_by}")
     lines.append(f"Dedup key: {event.dedup_key}")
     if base_url:
         lines.append(_link(event.check, base_url))

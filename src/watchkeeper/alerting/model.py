@@ -45,6 +45,13 @@ class Phase(StrEnum):
     FIRING = "firing"
 
 
+class AlertStatus(StrEnum):
+    """Whether a stored alert is still firing."""
+
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
 class EventKind(StrEnum):
     """What happened to an alert, each a reason to notify someone."""
 

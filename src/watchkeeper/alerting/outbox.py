@@ -126,12 +126,14 @@ class Sender:
         give_up_after: float = 3 * 86400,
         clock: Callable[[], datetime] = now_utc,
         poll: float = POLL,
+        secrets: Secrets | None = None,
     ) -> None:
         self._engine = engine
         self._poll = poll
         self._channels = dict(channels)
         self._give_up_after = timedelta(seconds=give_up_after)
         self._clock = clock
+        self._secrets = secrets or Secrets()
 
     def set_channels(self, channels: Mapping[str, Channel]) -> None:
         """Use ``channels`` from the next delivery on (after a config reload)."""
@@ -199,7 +201,7 @@ class Sender:
         except Exception as exc:
             # A bug or bad row is this message's failure, retried like any; the round goes on.
             log.exception("unexpected error delivering outbox message %d", row.id)
-            error = Secrets().redact(f"unexpected error: {type(exc).__name__}: {exc}")
+            error = self._secrets.redact(f"unexpected error: {type(exc).__name__}: {exc}")
         duration_ms = (time.monotonic() - started) * 1000
         await asyncio.to_thread(self._record, row, at, error, duration_ms)
         return error is None

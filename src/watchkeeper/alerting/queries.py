@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from watchkeeper.alerting.model import CheckState, Severity
+from watchkeeper.alerting.model import AlertStatus, CheckState, Severity
 from watchkeeper.alerting.silences import Silence
 from watchkeeper.alerting.state import from_json, to_json
 from watchkeeper.results import Result, Status
@@ -28,7 +28,7 @@ class AlertRow:
     check: str
     service: str | None
     severity: Severity
-    state: str
+    state: AlertStatus
     since: datetime
     fired_at: datetime
     resolved_at: datetime | None
@@ -118,7 +118,7 @@ def save_states(
 
 def firing_alerts(connection: Connection) -> list[AlertRow]:
     """Return every alert still firing."""
-    return _alerts(connection, select(alerts).where(alerts.c.state == "firing"))
+    return _alerts(connection, select(alerts).where(alerts.c.state == AlertStatus.FIRING.value))
 
 
 def recent_alerts(connection: Connection, since: datetime) -> list[AlertRow]:
@@ -126,7 +126,7 @@ def recent_alerts(connection: Connection, since: datetime) -> list[AlertRow]:
     query = (
         select(alerts)
         .where(
-            (alerts.c.state == "firing")
+            (alerts.c.state == AlertStatus.FIRING.value)
             | (alerts.c.fired_at >= since)
             | (alerts.c.resolved_at >= since)
         )
@@ -260,7 +260,7 @@ def _alerts(connection: Connection, query: Any) -> list[AlertRow]:
             check=row.check_name,
             service=row.service,
             severity=Severity(row.severity),
-            state=row.state,
+            state=AlertStatus(row.state),
             since=row.since,
             fired_at=row.fired_at,
             resolved_at=row.resolved_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -13,6 +14,7 @@ from watchkeeper.alerting.channels import AppriseChannel, Channel
 from watchkeeper.alerting.engine import AlertEngine
 from watchkeeper.alerting.outbox import Sender
 from watchkeeper.config.schema import Config
+from watchkeeper.config.secrets import Secrets
 
 log = logging.getLogger("watchkeeper.alerting")
 
@@ -20,27 +22,33 @@ IDLE = 1.0
 """Seconds between engine passes when no results arrive (reminders, group and digest timers)."""
 
 
-def channels_of(config: Config) -> dict[str, Channel]:
-    """Given a config, return its notification channels by name."""
+def channels_of(config: Config, secrets: Secrets) -> dict[str, Channel]:
+    """Given a config and its secrets, return its notification channels by name."""
     return {
-        name: AppriseChannel(name, urls) for name, urls in config.notifications.channels.items()
+        name: AppriseChannel(name, urls, secrets=secrets)
+        for name, urls in config.notifications.channels.items()
     }
 
 
 class AlertWorker:
     """Runs the alert engine after each write and delivers the outbox."""
 
-    def __init__(self, engine: Engine, config: Config) -> None:
+    def __init__(self, engine: Engine, config: Config, secrets: Secrets) -> None:
         self.engine = AlertEngine(engine, config)
+        self.secrets = secrets
         self.sender = Sender(
-            engine, channels_of(config), give_up_after=config.notifications.give_up_after
+            engine,
+            channels_of(config, secrets),
+            give_up_after=config.notifications.give_up_after,
+            secrets=secrets,
         )
         self._wake_sender = asyncio.Event()
+        self._one_pass = threading.Lock()
 
     def set_config(self, config: Config) -> None:
         """Apply a reloaded config; alerts, states and queued messages carry on."""
         self.engine.set_config(config)
-        self.sender.set_channels(channels_of(config))
+        self.sender.set_channels(channels_of(config, self.secrets))
 
     async def run(self, written: asyncio.Event) -> None:
         """Pass the engine over new results whenever ``written`` is set (or every IDLE seconds)."""
@@ -68,5 +76,8 @@ class AlertWorker:
             self._wake_sender.set()
 
     def _step(self, now: datetime) -> int:
-        self.engine.process(now)
-        return self.engine.dispatch(now)
+        # A thread lock, not an asyncio one: a cancelled await leaves its thread running, and the
+        # pass at shutdown must wait for it, or both would read the same cursor and send twice.
+        with self._one_pass:
+            self.engine.process(now)
+            return self.engine.dispatch(now)

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.alerting import queries
+from watchkeeper.alerting.model import AlertStatus
 from watchkeeper.alerting.outbox import pending
 from watchkeeper.alerting.silences import parse_silence_matchers
 from watchkeeper.cli.common import (
@@ -70,7 +71,7 @@ def alerts(
         table.add_column(column, overflow="fold")
     for a in rows:
         note = f"caused by {a.caused_by}" if a.caused_by else ("flapping" if a.flapping else "")
-        if a.state == "firing" and a.last_notified_at is None and not note:
+        if a.state is AlertStatus.FIRING and a.last_notified_at is None and not note:
             note = "not announced"
         table.add_row(
             a.check,
@@ -189,7 +190,7 @@ def silence_list(config: ConfigOption = None, as_json: JsonOption = False) -> No
         table.add_row(
             str(s.id),
             matches,
-            f"{s.ends_at:%Y-%m-%d %H:%M} ({left} left)",
+            f"{s.ends_at:%Y-%m-%d %H:%M} UTC ({left} left)",
             s.created_by,
             escape(s.comment),
         )

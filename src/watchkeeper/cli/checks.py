@@ -31,6 +31,7 @@ from watchkeeper.config.units import format_duration
 from watchkeeper.engine.evaluator import Rules, summarize
 from watchkeeper.results import Result, Status, worst
 from watchkeeper.starter import STARTER_CONFIG
+from watchkeeper.store.store import StoreError
 
 
 @app.command()
@@ -87,16 +88,22 @@ def check(
         err.print(f"[red]no such check:[/] {', '.join(sorted(unknown))}")
         raise typer.Exit(EXIT_CANNOT_RUN)
     results = asyncio.run(run_once(loaded, names or None))
+    not_stored = None
     if store:
         st = open_store(loaded)
         try:
             st.insert_results(results)
+        except StoreError as exc:
+            not_stored = loaded.secrets.redact(str(exc))
         finally:
             st.close()
     if as_json:
         out.print_json(json.dumps([_result_json(r) for r in results]))
     else:
         _print_results(results, "Results")
+    if not_stored:
+        err.print(f"[red]the results were not stored:[/] {escape(not_stored)}")
+        raise typer.Exit(EXIT_CANNOT_RUN)
     raise typer.Exit(EXIT_CODES[worst([r.status for r in results])])
 
 
@@ -184,7 +191,7 @@ def _print_results(
     for r in results:
         style = STATUS_STYLE[r.status]
         cells = [
-            r.started_at.strftime("%Y-%m-%d %H:%M:%S") if show_time else r.check,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if show_time else r.check,
             f"[{style}]{r.status.value}[/]",
         ]
         if not show_time:

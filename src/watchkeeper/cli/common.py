@@ -83,6 +83,14 @@ def _setup_logging(level: int) -> None:
 
 
 _LOG_SECRETS = Secrets()
+
+
+def redact_logs_with(secrets: Secrets) -> None:
+    """Also redact these secrets from every log line, including values they gain later (reloads)."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(secrets))
+
+
 """Secrets of the loaded config, redacted from every log line."""
 
 

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from watchkeeper import __version__
-from watchkeeper.cli.common import ConfigOption, app, err, load, open_store, run_async
+from watchkeeper.cli.common import (
+    ConfigOption,
+    app,
+    err,
+    load,
+    open_store,
+    redact_logs_with,
+    run_async,
+)
 
 
 @app.command()
@@ -24,14 +32,19 @@ def serve(
     loaded = load(config)
     st = open_store(loaded)
     wk = Watchkeeper(loaded, st)
+    redact_logs_with(wk.runner.secrets)  # the same object a reload adds new secrets to
     listen_host = host or loaded.config.server.host
     listen_port = loaded.config.server.port if port is None else port
-    err.print(
+    started = (
         f"watchkeeper {__version__}: {len(loaded.config.checks)} checks from {loaded.path}, "
         f"store {st.display_url}, http://{listen_host}:{listen_port}/api/health"
     )
+    err.print(loaded.secrets.redact(started), markup=False)
     try:
         run_async(run_server(wk, listen_host, listen_port))
+    except RuntimeError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
     finally:
         st.close()
 

@@ -65,6 +65,13 @@ class AlertRule(Model):
     def _one_or_many(cls, v: Any) -> Any:
         return (v,) if isinstance(v, str) else v
 
+    @field_validator("reminder")
+    @classmethod
+    def _positive(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("must be greater than zero (write null for none)")
+        return v
+
 
 class Flapping(Model):
     """A check that changes state this often within the window is flapping: shown, not paged."""

@@ -1,14 +1,16 @@
-"""Load ``watchkeeper.yaml``: YAML with positions, ``${VAR}`` from the environment, pydantic validation.
+"""Load ``watchkeeper.yaml``: YAML, ``${VAR}`` from the environment, pydantic validation.
 
-Every problem is reported as ``FILE:LINE:COLUMN: message``, all of them at once.
+Every problem is reported as ``FILE:LINE:COLUMN: message``, all of them at once. A valid file is
+read the fast way; only a file with problems is read again with positions (see ``reading``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -16,13 +18,10 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from watchkeeper.config.reading import Path_, Positions, PositionsReader, position, read_plain
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
 
-_VAR = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}")
-_BAD_VAR = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(?::?-[^}]*)?\})")
-
-Path_ = tuple[str | int, ...]
 _PYDANTIC_WORDED = {
     "greater_than_equal",
     "less_than_equal",
@@ -75,101 +74,6 @@ class LoadedConfig:
         return f"sqlite:///{store_path.resolve()}"
 
 
-@dataclass
-class _Positions:
-    """Where each value (and each mapping key) stands in the file, by its path from the root."""
-
-    values: dict[Path_, yaml.Mark] = field(default_factory=dict)
-    keys: dict[Path_, yaml.Mark] = field(default_factory=dict)
-    quoted: set[Path_] = field(default_factory=set)
-
-    def at(self, loc: Path_, prefer_key: bool = False) -> yaml.Mark | None:
-        """Return the mark of ``loc`` or of its nearest ancestor in the file."""
-        for n in range(len(loc), -1, -1):
-            head = loc[:n]
-            if prefer_key and head in self.keys:
-                return self.keys[head]
-            if head in self.values:
-                return self.values[head]
-        return None
-
-
-class _Reader:
-    """Turns a composed YAML node tree into plain data, recording positions and env substitutions."""
-
-    def __init__(self, filename: str, env: Mapping[str, str]) -> None:
-        self.filename = filename
-        self.env = env
-        self.positions = _Positions()
-        self.secrets: list[str] = []
-        self.problems: list[Problem] = []
-        self._constructor = yaml.SafeLoader("")
-
-    def problem(self, mark: yaml.Mark | None, message: str, column_offset: int = 0) -> None:
-        line, column = (mark.line + 1, mark.column + 1 + column_offset) if mark else (1, 1)
-        self.problems.append(Problem(self.filename, line, column, message))
-
-    def read(self, node: yaml.Node, path: Path_ = ()) -> Any:
-        self.positions.values[path] = node.start_mark
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.read(item, (*path, i)) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        if node.style in ("'", '"'):
-            self.positions.quoted.add(path)
-        value = self._constructor.construct_object(node, deep=True)
-        if isinstance(value, str) and "$" in value:
-            return self._interpolate(value, node)
-        return value
-
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
-        self._constructor.flatten_mapping(node)
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = self._constructor.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                self.problem(key_node.start_mark, f"keys must be text, not {key!r}")
-                continue
-            if key in result:
-                self.problem(key_node.start_mark, f"duplicate key {key!r}")
-                continue
-            self.positions.keys[(*path, key)] = key_node.start_mark
-            result[key] = self.read(value_node, (*path, key))
-        return result
-
-    def _interpolate(self, text: str, node: yaml.ScalarNode) -> str:
-        quote = 1 if node.style in ("'", '"') else 0
-        bad = _BAD_VAR.search(text)
-        if bad:
-            self.problem(
-                node.start_mark,
-                "bad variable reference: write ${NAME} or ${NAME:-default}",
-                quote + bad.start(),
-            )
-            return text
-
-        def substitute(m: re.Match[str]) -> str:
-            if m.group(0) == "$$":
-                return "$"
-            name, op, default = m.group("name"), m.group("op"), m.group("default")
-            value = self.env.get(name)
-            if value is None or (op == ":-" and value == ""):
-                if op is None:
-                    self.problem(
-                        node.start_mark,
-                        f"environment variable {name} is not set and has no default "
-                        f"(write ${{{name}:-default}} to give one)",
-                        quote + m.start(),
-                    )
-                    return ""
-                return default or ""
-            self.secrets.append(value)
-            return value
-
-        return _VAR.sub(substitute, text)
-
-
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
     """Given a config file's path, return it validated, or raise ConfigError listing every problem."""
     file = Path(path)
@@ -187,11 +91,38 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
 
 def parse_config_text(text: str, filename: str, env: Mapping[str, str]) -> tuple[Config, Secrets]:
     """Given YAML text and the name to report it under, return the Config and the secrets it used."""
+    with _collector_paused():
+        read = read_plain(text, env)
+        if read is not None:
+            data, used = read
+            config, problems = _validate(data, Positions(), filename)
+            if config is not None and not problems:
+                return config, Secrets(used)
+        return _parse_with_positions(text, filename, env)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration of a with block."""
+    # Loading builds hundreds of thousands of objects and no cycles: the collections that so many
+    # allocations trigger find nothing to free, and cost a quarter of the time to load.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_with_positions(
+    text: str, filename: str, env: Mapping[str, str]
+) -> tuple[Config, Secrets]:
+    """Read the text node by node, so that every problem can be raised with its position."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, column = position(exc.problem_mark or exc.context_mark)
         reason = exc.problem or exc.context or "invalid YAML"
         raise ConfigError([Problem(filename, line, column, f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
@@ -200,39 +131,51 @@ def parse_config_text(text: str, filename: str, env: Mapping[str, str]) -> tuple
         raise ConfigError(
             [Problem(filename, 1, 1, "the file is empty: it needs at least `checks:`")]
         )
-    reader = _Reader(filename, env)
+    reader = PositionsReader(env)
     data = reader.read(node)
+    problems = [Problem(filename, *at, message) for at, message in reader.problems]
     if not isinstance(data, dict):
-        reader.problem(node.start_mark, "the file must be a mapping (keys such as `checks:`)")
-        raise ConfigError(reader.problems)
-    config: Config | None = None
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        reader.problems.extend(_explain(exc, reader.positions, filename))
-    reader.problems.extend(_duplicate_names(data, reader.positions, filename))
-    if config is not None:
-        reader.problems.extend(_references(config, reader.positions, filename))
-    secrets = Secrets(reader.secrets)
-    if reader.problems:
+        line, column = reader.positions.at(())
+        message = "the file must be a mapping (keys such as `checks:`)"
+        raise ConfigError([*problems, Problem(filename, line, column, message)])
+    config, invalid = _validate(data, reader.positions, filename)
+    problems += invalid
+    secrets = Secrets(reader.substitution.secrets)
+    if problems:
         # A message may quote a value that came from the environment ("got '…'").
-        redacted = {replace(p, message=secrets.redact(p.message)) for p in reader.problems}
+        redacted = {replace(p, message=secrets.redact(p.message)) for p in problems}
         raise ConfigError(sorted(redacted, key=lambda p: (p.line, p.column, p.message)))
     assert config is not None
     return config, secrets
 
 
-def _explain(exc: ValidationError, positions: _Positions, filename: str) -> list[Problem]:
+def _validate(
+    data: dict[str, Any], positions: Positions, filename: str
+) -> tuple[Config | None, list[Problem]]:
+    """Given plain data, return the Config (None if invalid) and every problem found."""
+    problems: list[Problem] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_explain(exc, positions, filename))
+    problems.extend(_duplicate_names(data, positions, filename))
+    if config is not None:
+        problems.extend(_references(config, positions, filename))
+    return config, problems
+
+
+def _explain(exc: ValidationError, positions: Positions, filename: str) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc: Path_ = tuple(error["loc"])
         kind = error["type"]
         offset = 0
         if kind == "extra_forbidden":
-            mark = positions.at(loc, prefer_key=True)
+            line, column = positions.at(loc, prefer_key=True)
             message = _unknown_key(loc)
         else:
-            mark = positions.at(loc)
+            line, column = positions.at(loc)
             message = error["msg"].removeprefix("Value error, ")
             ctx = error.get("ctx") or {}
             if "position" in ctx and loc in positions.values:
@@ -243,8 +186,7 @@ def _explain(exc: ValidationError, positions: _Positions, filename: str) -> list
                 # Pydantic's own wording ("Input should be …") does not say which key it means.
                 field_name = next((p for p in reversed(loc) if isinstance(p, str)), "value")
                 message = f"{field_name}: {message[:1].lower()}{message[1:]}"
-        line, column = (mark.line + 1, mark.column + 1 + offset) if mark else (1, 1)
-        problems.append(Problem(filename, line, column, message))
+        problems.append(Problem(filename, line, column + offset, message))
     return problems
 
 
@@ -296,7 +238,7 @@ def _element_type(annotation: Any) -> Any:
     return _unwrap(args[0]) if args else None
 
 
-def _duplicate_names(data: dict[str, Any], positions: _Positions, filename: str) -> list[Problem]:
+def _duplicate_names(data: dict[str, Any], positions: Positions, filename: str) -> list[Problem]:
     """Report check names used twice; works on the raw data so it runs even when other keys are invalid."""
     checks = data.get("checks")
     if not isinstance(checks, list):
@@ -310,21 +252,19 @@ def _duplicate_names(data: dict[str, Any], positions: _Positions, filename: str)
         if name not in first_seen:
             first_seen[name] = i
             continue
-        mark = positions.at(("checks", i, "name"))
+        line, column = positions.at(("checks", i, "name"))
         first = positions.at(("checks", first_seen[name], "name"))
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        where = f" (first defined on line {first.line + 1})" if first else ""
+        where = f" (first defined on line {first[0]})"
         problems.append(Problem(filename, line, column, f"duplicate check name {name!r}{where}"))
     return problems
 
 
-def _references(config: Config, positions: _Positions, filename: str) -> list[Problem]:
+def _references(config: Config, positions: Positions, filename: str) -> list[Problem]:
     """Report names that point nowhere: dependencies, channels of routes, channel URLs."""
     problems = []
 
     def at(loc: Path_, message: str) -> None:
-        mark = positions.at(loc)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, column = positions.at(loc)
         problems.append(Problem(filename, line, column, message))
 
     checks = {c.name for c in config.checks}

@@ -25,7 +25,7 @@ from watchkeeper.config.specs import (
     TcpSpec,
     TlsSpec,
 )
-from watchkeeper.config.types import Condition, Duration, ScheduleText
+from watchkeeper.config.types import Condition, Duration, ScheduleText, at_least_a_millisecond
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -59,9 +59,7 @@ class Defaults(Model):
     @field_validator("interval", "timeout")
     @classmethod
     def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be greater than zero")
-        return v
+        return at_least_a_millisecond(v) or v
 
 
 class Retention(Model):
@@ -136,9 +134,7 @@ class Check(Model):
     @field_validator("interval", "timeout")
     @classmethod
     def _positive(cls, v: float | None) -> float | None:
-        if v is not None and v <= 0:
-            raise ValueError("must be greater than zero")
-        return v
+        return at_least_a_millisecond(v)
 
     @property
     def kind(self) -> str:

@@ -64,7 +64,9 @@ class TcpSpec(Spec):
 class TlsSpec(Spec):
     """A TLS handshake → ``cert_expires_in``, ``issuer``, ``subject``, ``hostname_matches``."""
 
-    default_expect: ClassVar[tuple[str, ...]] = ("hostname_matches == true",)
+    # The handshake itself does not verify, so an expiring or untrusted certificate can still be
+    # measured; by default the check then fails unless the chain verifies and the name matches.
+    default_expect: ClassVar[tuple[str, ...]] = ("verified == true", "hostname_matches == true")
 
     host: str
     port: int = Field(default=443, ge=1, le=65535)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
@@ -11,12 +12,25 @@ from watchkeeper.config.expressions import ExpressionError, parse
 from watchkeeper.config.schedules import ScheduleError, parse_schedule
 from watchkeeper.config.units import UnitError, format_duration, parse_duration, parse_size
 
+MAX_DURATION = 100 * 365 * 86400.0
+"""A century: anything longer is a typo, and would overflow date arithmetic."""
+
 
 def _duration(value: Any) -> float:
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except UnitError as exc:
         raise ValueError(str(exc)) from None
+    if not math.isfinite(seconds) or seconds > MAX_DURATION:
+        raise ValueError(f"bad duration {value!r}: must be a finite time of at most 100 years")
+    return seconds
+
+
+def at_least_a_millisecond(value: float | None) -> float | None:
+    """Given an interval or timeout in seconds, return it, or raise if shorter than 1ms."""
+    if value is not None and value < 0.001:
+        raise ValueError("must be at least 1ms")
+    return value
 
 
 def _size(value: Any) -> int:

@@ -7,6 +7,7 @@ Parts can be made to fail or slow down through ``/_demo/fail/PART``, ``/_demo/sl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -174,7 +175,7 @@ def create_target(directory: Path) -> web.Application:
 
 
 def _create_database(path: Path) -> None:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)")
         if db.execute("SELECT count(*) FROM users").fetchone()[0] == 0:
             db.executemany(

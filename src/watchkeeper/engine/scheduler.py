@@ -176,15 +176,6 @@ class Scheduler:
         finally:
             self.running.discard(plan.name)
 
-    async def run_now(self, name: str) -> Result | None:
-        """Run one check at once, outside its schedule; return None if it is unknown or already running."""
-        plan = self._plans.get(name)
-        if plan is None or name in self.running:
-            return None
-        self.running.add(name)
-        await self._run_one(plan, None)
-        return self.latest.get(name)
-
     async def stop(self, grace: float = 30.0) -> None:
         """Stop starting checks and wait up to ``grace`` seconds for running ones to finish."""
         self._stopping = True

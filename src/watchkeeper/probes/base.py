@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -39,7 +38,6 @@ class ProbeContext:
     """What probes share across runs: HTTP sessions with their connection pools."""
 
     _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def http_session(self, keepalive: bool = True) -> aiohttp.ClientSession:
         """Return the shared session: pooled connections, or a fresh connection per request."""

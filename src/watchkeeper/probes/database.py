@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
-
 from watchkeeper.config.specs import DatabaseSpec
 from watchkeeper.config.units import format_duration
 from watchkeeper.probes.base import ProbeContext, ProbeError
@@ -66,6 +63,8 @@ def _json_value(value: Any) -> Any:
 
 
 async def _probe_postgres(url: str, query: str, timeout: float) -> Measurements:
+    import psycopg  # ~10 MB: only processes that check PostgreSQL pay for it
+
     # libpq does not know SQLAlchemy's driver suffix.
     conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
     try:
@@ -169,6 +168,9 @@ def _first_line(exc: Exception) -> str:
 
 def _without_secrets(message: str, url: str) -> str:
     """Given an error message about ``url``, return it with the URL's password masked."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
     secrets: set[str] = set()
     with contextlib.suppress(psycopg.Error):
         secrets.add(str(conninfo_to_dict(url).get("password") or ""))

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 import aiohttp
-from cryptography import x509
 from yarl import URL
 
 from watchkeeper.config.specs import HttpSpec
@@ -87,6 +86,8 @@ def _peer_certificate(response: aiohttp.ClientResponse) -> bytes | None:
 @lru_cache(maxsize=256)
 def _not_after(der: bytes) -> float:
     """Given a DER certificate, return its notAfter as a Unix time."""
+    from cryptography import x509  # ~8 MB: only processes that check https pay for it
+
     return x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()
 
 

@@ -14,10 +14,11 @@ from watchkeeper.results import Measurements
 async def probe_system(spec: SystemSpec, ctx: ProbeContext, timeout: float) -> Measurements:
     """Given a system spec, return this host's figures; disk ones for the mount holding ``disk``.
 
-    The CPU is sampled over ``cpu_sample`` seconds while the other figures are read.
+    The CPU is sampled over ``cpu_sample`` seconds (at most half the timeout, so the sampling
+    thread ends before the check is given up) while the other figures are read.
     """
     cpu_percent, figures = await asyncio.gather(
-        asyncio.to_thread(psutil.cpu_percent, spec.cpu_sample),
+        asyncio.to_thread(psutil.cpu_percent, min(spec.cpu_sample, timeout / 2)),
         asyncio.to_thread(_snapshot, spec.disk),
     )
     return {"cpu_percent": float(cpu_percent), **figures}

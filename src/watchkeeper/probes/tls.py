@@ -8,14 +8,15 @@ import ipaddress
 import ssl
 import time
 from dataclasses import dataclass
-
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from watchkeeper.config.specs import TlsSpec
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.tcp import connect_error, reason, timed_out
 from watchkeeper.results import Measurements
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 
 async def probe_tls(spec: TlsSpec, ctx: ProbeContext, timeout: float) -> Measurements:
@@ -37,6 +38,8 @@ async def probe_tls(spec: TlsSpec, ctx: ProbeContext, timeout: float) -> Measure
         # The failed handshake left no certificate to read, so shake hands again without trust.
         shake = await _handshake(spec, _measuring_context(), deadline, timeout)
         verified = False
+
+    from cryptography import x509  # ~8 MB: only processes that run tls checks pay for it
 
     cert = x509.load_der_x509_certificate(shake.der)
     matches = hostname_matches(cert, hostname)
@@ -60,6 +63,9 @@ def hostname_matches(cert: x509.Certificate, hostname: str) -> bool:
 
     An IP address matches IP SANs only; ``*.example.com`` matches exactly one leftmost label.
     """
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:

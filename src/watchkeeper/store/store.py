@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, Row, RowMapping, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -59,7 +58,7 @@ class Store:
         try:
             engine = connect.create(connect.normalise_url(url))
             connect.migrate(engine)
-        except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
+        except (SQLAlchemyError, OSError, ValueError) as exc:
             if engine is not None:
                 engine.dispose()
             raise StoreError(f"cannot open the store at {display_url}: {_reason(exc)}") from exc
@@ -167,19 +166,6 @@ class Store:
                         )
                     ).rowcount
         return {"results": old_results, "rollups": summaries}
-
-    def forget(self, checks: Iterable[str]) -> None:
-        """Drop the latest state of ``checks`` (their history stays until pruned)."""
-        names = list(checks)
-        if names:
-            with self._transaction("forget checks") as connection:
-                connection.execute(delete(check_state).where(check_state.c.check_name.in_(names)))
-
-    def forget_except(self, checks: Iterable[str]) -> None:
-        """Drop the latest state of every check not in ``checks`` (those no longer configured)."""
-        keep = list(checks)
-        with self._transaction("forget checks") as connection:
-            connection.execute(delete(check_state).where(check_state.c.check_name.not_in(keep)))
 
     def close(self) -> None:
         """Close every connection to the database."""

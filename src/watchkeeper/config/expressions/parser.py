@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from watchkeeper.config.expressions.tokens import (
@@ -20,6 +21,8 @@ from watchkeeper.config.expressions.values import Check, Getter, compare, matche
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 50
+CACHE_SIZE = 4096
+"""Distinct condition texts kept compiled; a text parsed again after eviction is only slower."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ class Expression:
 
 def parse(text: str) -> Expression:
     """Given a condition such as ``status == 200``, return it compiled; raise ExpressionError."""
+    return _parse_cached(text)
+
+
+# Expressions are immutable, and thousands of checks share a few condition texts: validating the
+# config and planning the checks then share one compiled Expression per text.
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse_cached(text: str) -> Expression:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(
             f"condition is too long ({len(text)} characters; the limit is {MAX_LENGTH})", MAX_LENGTH
