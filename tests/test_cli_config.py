@@ -69,3 +69,12 @@ async def test_an_invalid_config_stops_a_command_with_its_problems(tmp_path: Pat
     ran = await run_cli("check", cwd=tmp_path)
     assert ran.code == 3
     assert "watchkeeper.yaml:4:5: unknown key 'intervl'" in ran.stderr
+
+
+async def test_a_bad_channel_url_is_reported_without_its_secret(tmp_path: Path) -> None:
+    (tmp_path / "w.yaml").write_text(
+        "notifications: {channels: {pager: ['nosuchscheme://${TOKEN}@host/path']}}\n"
+    )
+    ran = await run_cli("validate", tmp_path / "w.yaml", env={"TOKEN": "SUPERSECRET123"})
+    assert ran.code == 1 and "not a URL Apprise can send to" in ran.stdout
+    assert "SUPERSECRET123" not in ran.stdout + ran.stderr

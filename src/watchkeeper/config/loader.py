@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -313,7 +314,13 @@ def _unknown_channel(name: str, channels: set[str]) -> str:
 def _apprise_accepts(url: str) -> bool:
     import apprise  # slow to import: only configs with channels pay for it
 
-    return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
+    # Apprise logs the URL it could not parse, secrets and all: the loader reports it instead.
+    apprise_log = logging.getLogger("apprise")
+    was_disabled, apprise_log.disabled = apprise_log.disabled, True
+    try:
+        return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
+    finally:
+        apprise_log.disabled = was_disabled
 
 
 def _dependency_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
