@@ -37,7 +37,7 @@ async def probe_http(spec: HttpSpec, ctx: ProbeContext, timeout: float) -> Measu
             json=spec.json_body,
             allow_redirects=spec.follow_redirects,
             ssl=spec.verify_tls,
-            timeout=aiohttp.ClientTimeout(total=timeout),
+            timeout=_client_timeout(timeout),
         ) as response:
             doing = "reading the body from"
             cert = _peer_certificate(response)
@@ -80,6 +80,12 @@ def _peer_certificate(response: aiohttp.ClientResponse) -> bytes | None:
         return None
     der: bytes | None = ssl_object.getpeercert(binary_form=True)
     return der
+
+
+@lru_cache(maxsize=64)
+def _client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """Return the (immutable) aiohttp timeout for ``seconds``, built once per distinct value."""
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 # Cached because pooled connections present the same certificate on every request.
