@@ -14,7 +14,7 @@ from watchkeeper.alerting.silences import window_for_check
 from watchkeeper.alerting.worker import AlertWorker
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.config.schema import Config
-from watchkeeper.engine.plan import plan_checks
+from watchkeeper.engine.plan import CheckPlan, plan_checks
 from watchkeeper.engine.runner import Runner
 from watchkeeper.engine.scheduler import Scheduler
 from watchkeeper.probes import ProbeContext
@@ -44,6 +44,7 @@ class Watchkeeper:
         self.alerting = AlertWorker(store.engine, loaded.config, self.runner.secrets)
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
+        self._background: set[asyncio.Task[bool]] = set()
         self.failed: str | None = None
         """The name of a loop that died, if one did."""
         self._config_mtime = _mtime(loaded.path)
@@ -111,11 +112,14 @@ class Watchkeeper:
         """Ask ``run`` to finish: stop scheduling, let running checks end, flush results."""
         self._stop.set()
 
-    def reload(self) -> bool:
-        """Re-read the config file and apply it; an invalid file is refused and the running config kept."""
+    async def reload(self) -> bool:
+        """Re-read the config file and apply it; an invalid file is refused and the running config kept.
+
+        Reading and planning happen in a thread: with thousands of checks they take a while, and
+        every check start would wait for them on the loop.
+        """
         try:
-            loaded = load_config(self.loaded.path)
-            plans = plan_checks(loaded.config)
+            loaded, plans = await asyncio.to_thread(_load_and_plan, self.loaded.path)
         except ConfigError as exc:
             log.error("config reload refused; keeping the running config:\n%s", exc)
             return False
@@ -130,6 +134,12 @@ class Watchkeeper:
         self.alerting.set_config(loaded.config)
         log.info("config reloaded: %d checks", len(self.scheduler.plans))
         return True
+
+    def request_reload(self) -> None:
+        """Reload in the background (for a SIGHUP handler, which cannot wait)."""
+        task = asyncio.get_running_loop().create_task(self.reload(), name="reload")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _record(self, result: Result) -> None:
         """Mark a result taken in a maintenance window, then queue it for the store."""
@@ -154,7 +164,9 @@ class Watchkeeper:
             if mtime is not None and mtime != self._config_mtime:
                 self._config_mtime = mtime
                 log.info("%s changed; reloading", self.loaded.path)
-                self.reload()  # never raises: a bad edit is logged and the running config kept
+                await (
+                    self.reload()
+                )  # never raises: a bad edit is logged and the running config kept
 
     async def _upkeep(self) -> None:
         while True:
@@ -176,6 +188,11 @@ class Watchkeeper:
             await asyncio.to_thread(self.store.prune, now, retention)
         except Exception:
             log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)
+
+
+def _load_and_plan(path: Path) -> tuple[LoadedConfig, list[CheckPlan]]:
+    loaded = load_config(path)
+    return loaded, plan_checks(loaded.config)
 
 
 def _mtime(path: Path) -> float | None:

@@ -16,6 +16,7 @@ from watchkeeper.alerting.model import AlertStatus, CheckState, Severity
 from watchkeeper.alerting.silences import Silence
 from watchkeeper.alerting.state import from_json, to_json
 from watchkeeper.results import Result, Status
+from watchkeeper.store.store import result_from_row
 from watchkeeper.store.tables import alert_states, alerts, cursors, notifications, results, silences
 
 
@@ -72,21 +73,7 @@ def results_between(
         .where(results.c.id > after, results.c.id <= upto, relevant)
         .order_by(results.c.id)
     )
-    return [
-        (
-            row.id,
-            Result(
-                check=row.check_name,
-                started_at=row.started_at,
-                status=Status(row.status),
-                duration_ms=row.duration_ms,
-                message=row.message,
-                measurements=row.measurements,
-                maintenance=bool(row.maintenance),
-            ),
-        )
-        for row in rows
-    ]
+    return [(row.id, result_from_row(row)) for row in rows]
 
 
 def load_states(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
-from watchkeeper.config.types import Duration, ScheduleText
+from watchkeeper.config.types import Duration, Model, ScheduleText
 
 MATCH_KEYS = ("check", "service", "tag", "severity", "kind")
 """What a matcher may look at: a check's name, service, tags, the alert's severity, the probe kind."""
@@ -41,12 +41,6 @@ def _matcher(value: Any) -> Any:
 
 Matcher = Annotated[dict[str, tuple[str, ...]], BeforeValidator(_matcher)]
 """``{service: backend, severity: [warning, critical]}``: every key must match one of its values (globs allowed)."""
-
-
-class Model(BaseModel):
-    """Base of the alerting models: unknown keys are errors and models do not change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class AlertRule(Model):

@@ -7,7 +7,7 @@ import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from watchkeeper.config.alerting import (
     AlertingConfig,
@@ -25,15 +25,15 @@ from watchkeeper.config.specs import (
     TcpSpec,
     TlsSpec,
 )
-from watchkeeper.config.types import Condition, Duration, ScheduleText, at_least_a_millisecond
+from watchkeeper.config.types import (
+    Condition,
+    Duration,
+    Model,
+    ScheduleText,
+    at_least_a_millisecond,
+)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-class Model(BaseModel):
-    """Base of every config model: unknown keys are errors and models do not change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Defaults(Model):

@@ -1,11 +1,11 @@
-"""Pydantic field types shared by the config models: durations, sizes, conditions and schedules."""
+"""What the config models share: their base, and fields written as text (durations, sizes, conditions, schedules)."""
 
 from __future__ import annotations
 
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 from watchkeeper.config.expressions import ExpressionError, parse
@@ -72,3 +72,9 @@ Condition = Annotated[str, AfterValidator(_expression)]
 
 ScheduleText = Annotated[str, AfterValidator(_schedule)]
 """An interval, a cron line or a phrase such as ``daily at 09:00``."""
+
+
+class Model(BaseModel):
+    """Base of every config model: unknown keys are errors and models do not change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

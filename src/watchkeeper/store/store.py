@@ -100,7 +100,10 @@ class Store:
     def latest(self) -> dict[str, Result]:
         """Return the newest result of every check that has one."""
         with self._transaction("read the latest results") as connection:
-            return {row.check_name: _result(row) for row in connection.execute(select(check_state))}
+            return {
+                row.check_name: result_from_row(row)
+                for row in connection.execute(select(check_state))
+            }
 
     def history(
         self,
@@ -118,7 +121,7 @@ class Store:
             query = query.where(raw.c.started_at < until)
         query = query.order_by(raw.c.started_at.desc(), raw.c.id.desc()).limit(limit)
         with self._transaction("read history") as connection:
-            return [_result(row) for row in connection.execute(query)]
+            return [result_from_row(row) for row in connection.execute(query)]
 
     def rollup(self, now: datetime, settle: timedelta = SETTLE) -> int:
         """Roll up each minute, hour and day bucket that ended ``settle`` before ``now``, once.
@@ -215,7 +218,8 @@ def _row(result: Result, embedded: bool) -> tuple[Any, ...]:
     )
 
 
-def _result(row: Row[Any]) -> Result:
+def result_from_row(row: Row[Any]) -> Result:
+    """Given a row of ``results`` or ``check_state``, return it as a Result."""
     return Result(
         check=row.check_name,
         started_at=row.started_at,

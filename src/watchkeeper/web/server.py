@@ -39,7 +39,7 @@ async def serve(wk: Watchkeeper, host: str, port: int) -> None:
 
     loop.add_signal_handler(signal.SIGINT, stop, "SIGINT")
     loop.add_signal_handler(signal.SIGTERM, stop, "SIGTERM")
-    loop.add_signal_handler(signal.SIGHUP, wk.reload)
+    loop.add_signal_handler(signal.SIGHUP, wk.request_reload)
     web = asyncio.create_task(server.serve(), name="web")
     try:
         await wk.run()
