@@ -162,7 +162,32 @@ async def test_skipped_starts_are_logged_as_one_summary_not_one_line_each(
     scheduler = Scheduler(Runner(ctx), lambda r: None)
     scheduler.set_plans([plan("slow", slow, every=0.02)])
     with caplog.at_level("WARNING", logger="watchkeeper.scheduler"):
-        await run_for(scheduler, 0.4)
-    assert scheduler.skipped >= 5
+        await run_for(scheduler, 1.2)  # two runs of 0.5s end, each having missed ~24 starts
+    assert scheduler.skipped >= 20
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 1 and "still running" in lines[0] and "slow" in lines[0]
+
+
+async def test_a_check_replanned_or_removed_while_running_follows_its_new_plan(
+    ctx: ProbeContext,
+) -> None:
+    started = asyncio.Event()
+
+    async def slow(spec: Any, c: ProbeContext, timeout: float) -> Measurements:
+        started.set()
+        await asyncio.sleep(0.3)
+        return {"n": 1}
+
+    scheduler = Scheduler(Runner(ctx), lambda r: None)
+    scheduler.set_plans([plan("x", slow, every=0.05), plan("y", slow, every=0.05)])
+    task = asyncio.create_task(scheduler.run())
+    await started.wait()
+    while {"x", "y"} - scheduler.running:
+        await asyncio.sleep(0.01)
+    scheduler.set_plans([plan("x", slow, every=3600)])  # x slows down, y is removed
+    while scheduler.running:
+        await asyncio.sleep(0.01)
+    assert scheduler._due["x"] - scheduler.clock() > 60
+    assert "y" not in scheduler._due and all(name != "y" for _, name in scheduler._heap)
+    await scheduler.stop()
+    await task

@@ -19,6 +19,8 @@ from watchkeeper.results import Result
 log = logging.getLogger("watchkeeper.scheduler")
 
 Sink = Callable[[Result], None]
+MAX_COUNTED_SKIPS = 10_000
+"""Missed starts counted per run at most (a long run of a frequent check is not walked tick by tick)."""
 SKIP_LOG_EVERY = 10.0
 """Seconds between log lines about checks skipped because their last run had not ended."""
 
@@ -95,12 +97,9 @@ class Scheduler:
                 del self._due[name]
         for plan in plans:
             previous = old.get(plan.name)
-            if (
-                previous is not None
-                and previous.schedule == plan.schedule
-                and plan.name in self._due
-            ):
-                continue
+            unchanged = previous is not None and previous.schedule == plan.schedule
+            if plan.name in self._due and (unchanged or plan.name in self.running):
+                continue  # a running check is scheduled again, by its current plan, when it ends
             due = next_due(plan.schedule, now)
             self._due[plan.name] = due
             heapq.heappush(self._heap, (due, plan.name))
@@ -125,31 +124,41 @@ class Scheduler:
                 continue
             heapq.heappop(self._heap)
             plan = self._plans.get(name)
-            if plan is None or self._due.get(name) != due:
+            if plan is None or self._due.get(name) != due or name in self.running:
                 continue  # removed or rescheduled since this entry was pushed
-            following = next_due(plan.schedule, due)
-            now = self.clock()
-            if following <= now:
-                # Fell behind: skip the missed runs rather than start them all in a burst.
-                following = next_due(plan.schedule, now)
-            self._due[name] = following
-            heapq.heappush(self._heap, (following, name))
-            if name in self.running:
-                self._skip(name)
-                continue
+            # A running check leaves the heap; it is scheduled again when it ends (see _finished),
+            # so an overloaded host does not also churn through the ticks it cannot run.
             self._start(plan, due)
 
-    def _skip(self, name: str) -> None:
-        # One line per interval, not per skip: an overloaded host must not also drown in its logs.
-        self.skipped += 1
-        self._skipped_since_log[name] = self._skipped_since_log.get(name, 0) + 1
+    def _finished(self, name: str, due: float) -> None:
+        """Schedule a check again after a run; count the starts it missed while running."""
+        plan = self._plans.get(name)
+        if plan is None or self._stopping or self._due.get(name) != due:
+            return  # removed, stopping, or set_plans already gave it a new due time
+        following = next_due(plan.schedule, due)
         now = self.clock()
+        if following <= now:
+            self._skipped(name, following, now, plan)
+            following = next_due(plan.schedule, now)
+        self._due[name] = following
+        heapq.heappush(self._heap, (following, name))
+        self._wake.set()
+
+    def _skipped(self, name: str, first: float, now: float, plan: CheckPlan) -> None:
+        # Every due time from `first` to `now` fell while the check was still running.
+        missed, moment = 0, first
+        while moment <= now and missed < MAX_COUNTED_SKIPS:
+            missed += 1
+            moment = next_due(plan.schedule, moment)
+        self.skipped += missed
+        self._skipped_since_log[name] = self._skipped_since_log.get(name, 0) + missed
+        # One line per interval, not per skip: an overloaded host must not also drown in its logs.
         if now - self._last_skip_log >= SKIP_LOG_EVERY:
             names = sorted(
                 self._skipped_since_log, key=self._skipped_since_log.__getitem__, reverse=True
             )
             log.warning(
-                "skipped %d starts of %d checks still running from their last start (e.g. %s)",
+                "skipped %d starts of %d checks still running or waiting for a slot (e.g. %s)",
                 sum(self._skipped_since_log.values()),
                 len(names),
                 ", ".join(names[:5]),
@@ -175,6 +184,8 @@ class Scheduler:
             log.exception("check %s: could not record its result", plan.name)
         finally:
             self.running.discard(plan.name)
+            if due is not None:
+                self._finished(plan.name, due)
 
     async def stop(self, grace: float = 30.0) -> None:
         """Stop starting checks and wait up to ``grace`` seconds for running ones to finish."""
