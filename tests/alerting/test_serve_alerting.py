@@ -219,3 +219,33 @@ async def test_maintenance_window_marks_results_and_sends_nothing(
         marks = {bool(m) for (m,) in c.execute("SELECT maintenance FROM results")}
     assert marks == {True}
     assert hook.received == []
+
+
+async def test_a_dead_database_behind_three_endpoints_pages_once(
+    target: Target, hook: WebhookReceiver, serve: Callable[[str], Serve], closed_port: int
+) -> None:
+    target.healthy = False  # the endpoints fail because their database is down
+    endpoints = "".join(
+        f"""
+  - name: {name}
+    http: {{url: "{target.url}"}}
+    interval: 300ms
+    depends_on: [database]
+"""
+        for name in ("orders", "users", "search")
+    )
+    server = serve(
+        f"""
+alerting: {{defaults: {{after: 2 failures}}}}
+notifications: {{channels: {{hook: ["{hook.url()}"]}}}}
+checks:
+  - name: database
+    tcp: {{host: 127.0.0.1, port: {closed_port}}}
+    interval: 300ms
+{endpoints}"""
+    )
+    await server.start()
+    await until(lambda: len(hook.titles) >= 1)
+    await asyncio.sleep(3)  # plenty of further failing results for all four
+    await server.stop()
+    assert hook.titles == ["[CRITICAL] database is failing"]
