@@ -8,12 +8,9 @@ nothing; ``dispatch`` turns due notifications into outbox messages in another.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
@@ -23,44 +20,22 @@ from watchkeeper.alerting.messages import EventView, compose
 from watchkeeper.alerting.model import (
     AlertEvent,
     AlertStatus,
+    CheckInfo,
     CheckState,
     EventKind,
-    Labels,
     Phase,
     Severity,
     Suppression,
 )
+from watchkeeper.alerting.notify import ANNOUNCING, Notifier
 from watchkeeper.alerting.outbox import enqueue
-from watchkeeper.alerting.routing import route
-from watchkeeper.alerting.silences import active_silence, active_window, inhibited
 from watchkeeper.alerting.state import advance, remind
-from watchkeeper.config.alerting import AlertRule
 from watchkeeper.config.schema import Config
 from watchkeeper.results import Status
-
-log = logging.getLogger("watchkeeper.alerting")
 
 CURSOR = "alerting"
 BATCH = 2000
 """Results read per transaction."""
-
-_ANNOUNCING = {EventKind.FIRING, EventKind.ESCALATED, EventKind.REMINDER}
-
-
-@dataclass(frozen=True)
-class CheckInfo:
-    """What the engine needs to know about a configured check."""
-
-    name: str
-    service: str | None
-    tags: tuple[str, ...]
-    kind: str
-    rule: AlertRule
-    depends_on: tuple[str, ...]
-
-    def labels(self, severity: Severity) -> Labels:
-        """Return the labels matchers see for this check's alert at ``severity``."""
-        return Labels(self.name, self.service, self.tags, severity, self.kind)
 
 
 class AlertEngine:
@@ -75,11 +50,11 @@ class AlertEngine:
     def set_config(self, config: Config) -> None:
         """Use this config from the next step on (a reload keeps every alert and state)."""
         self.config = config
-        self.tz = ZoneInfo(config.defaults.timezone)
         self.checks = {
             c.name: CheckInfo(c.name, c.service, c.tags, c.kind, config.alert_rule(c), c.depends_on)
             for c in config.checks
         }
+        self.notifier = Notifier(config, self.checks)
         self._retire_pending = True
 
     def process(self, now: datetime) -> int:
@@ -223,7 +198,7 @@ class AlertEngine:
             state.last_message,
             state.last_measurements,
         )
-        self._notify(connection, info, event, alert.id, None, now)
+        self.notifier.notify(connection, info, event, alert.id, None, now)
 
     def _handle(
         self,
@@ -235,9 +210,7 @@ class AlertEngine:
     ) -> None:
         alert = queries.alert_by_key(connection, event.dedup_key)
         upstream = (
-            self._failing_dependency(info, states, connection)
-            if event.kind in _ANNOUNCING
-            else None
+            self._failing_dependency(info, states, connection) if event.kind in ANNOUNCING else None
         )
         if event.kind is EventKind.FIRING and alert is None:
             alert_id = queries.insert_alert(
@@ -274,84 +247,7 @@ class AlertEngine:
             reason = Suppression.UPSTREAM
         elif event.kind is EventKind.RESOLVED and (never_told or not info.rule.notify_resolved):
             reason = Suppression.NOT_WANTED
-        self._notify(connection, info, event, alert_id, reason, now)
-
-    def _notify(
-        self,
-        connection: Connection,
-        info: CheckInfo,
-        event: AlertEvent,
-        alert_id: int | None,
-        reason: Suppression | None,
-        now: datetime,
-    ) -> None:
-        labels = info.labels(event.severity)
-        if reason is None and active_window(self.config.maintenance, labels, now, self.tz):
-            reason = Suppression.MAINTENANCE
-        if reason is None and active_silence(queries.active_silences(connection, now), labels, now):
-            reason = Suppression.SILENCED
-        if reason is None and event.kind in _ANNOUNCING:
-            firing = [
-                self.checks[a.check].labels(a.severity)
-                for a in queries.firing_alerts(connection)
-                if a.check in self.checks and a.check != info.name and not a.caused_by
-            ]
-            if inhibited(labels, firing, self.config.alerting.inhibit):
-                reason = Suppression.INHIBITED
-        payload = {
-            "kind": event.kind.value,
-            "check": info.name,
-            "service": info.service,
-            "severity": event.severity.value,
-            "dedup_key": event.dedup_key,
-            "since": event.since.isoformat(),
-            "at": event.at.isoformat(),
-            "message": event.message,
-        }
-        common = {
-            "alert_id": alert_id,
-            "kind": event.kind.value,
-            "check_name": info.name,
-            "severity": event.severity.value,
-            "created_at": now,
-            "payload": payload,
-        }
-        deliveries = (
-            []
-            if reason
-            else route(
-                labels,
-                info.rule.route,
-                self.config.notifications.routes,
-                self.config.notifications.channels,
-                now,
-                self.tz,
-                lambda channel, key: queries.last_dispatch(connection, channel, key),
-            )
-        )
-        if reason is None and not deliveries:
-            reason = Suppression.UNROUTED
-            log.warning("no route matches the alert of %s; add a route or channels", info.name)
-        if reason is not None:
-            queries.add_notification(
-                connection,
-                channel=None,
-                group_key="",
-                due_at=now,
-                suppressed=reason.value,
-                **common,
-            )
-            return
-        for delivery in deliveries:
-            queries.add_notification(
-                connection,
-                channel=delivery.channel,
-                group_key=delivery.group_key,
-                due_at=delivery.due_at,
-                **common,
-            )
-        if alert_id is not None and event.kind in _ANNOUNCING:
-            queries.update_alert(connection, alert_id, last_notified_at=now)
+        self.notifier.notify(connection, info, event, alert_id, reason, now)
 
     def _close_stale(
         self, connection: Connection, info: CheckInfo, state: CheckState, now: datetime
@@ -371,7 +267,7 @@ class AlertEngine:
                 f"recovered while flapping; now {state.last_status or 'ok'}",
             )
             told = alert.last_notified_at is not None and info.rule.notify_resolved
-            self._notify(
+            self.notifier.notify(
                 connection, info, event, alert.id, None if told else Suppression.NOT_WANTED, now
             )
 

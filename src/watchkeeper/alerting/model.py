@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from watchkeeper.config.alerting import AlertRule
 from watchkeeper.results import Status
 
 
@@ -129,3 +130,19 @@ class Labels:
             "kind": self.kind,
         }[key]
         return (value,) if value else ()
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What the engine needs to know about a configured check."""
+
+    name: str
+    service: str | None
+    tags: tuple[str, ...]
+    kind: str
+    rule: AlertRule
+    depends_on: tuple[str, ...]
+
+    def labels(self, severity: Severity) -> Labels:
+        """Return the labels matchers see for this check's alert at ``severity``."""
+        return Labels(self.name, self.service, self.tags, severity, self.kind)
