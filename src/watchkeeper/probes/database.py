@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from watchkeeper.config.secrets import REDACTED, Secrets
 from watchkeeper.config.specs import DatabaseSpec
 from watchkeeper.config.units import format_duration
 from watchkeeper.probes.base import ProbeContext, ProbeError
@@ -177,6 +178,7 @@ def _without_secrets(message: str, url: str) -> str:
     with contextlib.suppress(ValueError):
         raw = urlsplit(url).password or ""
         secrets |= {raw, unquote(raw)}
+    # Shorter values are masked too: a password here is known to be one, whatever its length.
     for secret in sorted(secrets - {""}, key=len, reverse=True):
-        message = message.replace(secret, "***")
-    return message
+        message = message.replace(secret, REDACTED)
+    return Secrets().redact(message)

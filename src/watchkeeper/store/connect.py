@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.pool import StaticPool
+
+from watchkeeper.config.secrets import Secrets
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT = 5.0
@@ -40,7 +41,7 @@ def display(raw: str) -> str:
     try:
         return normalise_url(raw).render_as_string(hide_password=True)
     except Exception:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)
+        return Secrets().redact(raw)
 
 
 def create(url: URL) -> Engine:
