@@ -72,6 +72,15 @@ async def test_demo_runs_and_shows_a_failing_target(tmp_path: Path) -> None:
                 while await latest_status(config, "api-health") != "critical":
                     await asyncio.sleep(0.5)
             assert "ERROR" in (tmp_path / "target" / "app.log").read_text()
+
+            async def inbox() -> str:
+                async with session.get(f"{target}/_demo") as resp:
+                    return await resp.text()
+
+            async with asyncio.timeout(30):
+                while "[CRITICAL] api-health is failing" not in await inbox():
+                    await asyncio.sleep(0.5)
+            assert f"http://127.0.0.1:{port}/checks/api-health" in await inbox()
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 20)

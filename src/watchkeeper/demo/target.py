@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import json
 import sqlite3
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +34,10 @@ _CONTROL = """<!doctype html>
 <p>State: <code>{state}</code></p>
 <ul>{links}</ul>
 <p><a href="/_demo/recover">recover everything</a></p>
+<h2>Notifications received</h2>
+<p>Watchkeeper's demo config sends its alerts here (an Apprise <code>json://</code> channel).
+Newest first; reload the page to see new ones.</p>
+<ol>{inbox}</ol>
 </body></html>
 """
 
@@ -41,6 +47,7 @@ class TargetState:
     """Which parts fail and which are slow (milliseconds)."""
 
     failing: set[str] = field(default_factory=set)
+    inbox: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=50))
     slow_ms: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -125,13 +132,28 @@ def create_target(directory: Path) -> web.Application:
             content_type="application/javascript",
         )
 
+    async def receive(request: web.Request) -> web.Response:
+        message = await request.json()
+        state.inbox.appendleft(
+            {"title": str(message.get("title", "")), "message": str(message.get("message", ""))}
+        )
+        return web.json_response({"received": len(state.inbox)})
+
     async def control_page(request: web.Request) -> web.Response:
+        inbox = "".join(
+            f"<li><b>{html.escape(m['title'])}</b><pre>{html.escape(m['message'])}</pre></li>"
+            for m in state.inbox
+        )
         links = "".join(
             f'<li>{p}: <a href="/_demo/fail/{p}">fail</a> · <a href="/_demo/slow/{p}?ms=3000">slow</a></li>'
             for p in PARTS
         )
         return web.Response(
-            text=_CONTROL.format(state=json.dumps(state.as_dict()), links=links),
+            text=_CONTROL.format(
+                state=html.escape(json.dumps(state.as_dict())),
+                links=links,
+                inbox=inbox or "<li>none yet</li>",
+            ),
             content_type="text/html",
         )
 
@@ -167,6 +189,7 @@ def create_target(directory: Path) -> web.Application:
     app.router.add_get("/manifest.json", manifest)
     app.router.add_get("/sw.js", service_worker)
     app.router.add_get("/_demo", control_page)
+    app.router.add_post("/_demo/inbox", receive)
     for method in ("GET", "POST"):
         app.router.add_route(method, "/_demo/fail/{part}", fail)
         app.router.add_route(method, "/_demo/slow/{part}", slow)
