@@ -231,3 +231,25 @@ async def test_status_summarises_passing_results_that_serve_stored_without_a_mes
     store.close()
     (row,) = json.loads((await run_cli("status", "-c", config, "--json")).stdout)
     assert row["message"] == "status = 200, response_time = 42ms"
+
+
+async def test_results_that_cannot_be_stored_are_printed_and_exit_3(
+    tmp_path: Path, http_url: str
+) -> None:
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(
+        f"store: 'sqlite:///{tmp_path / 'wk.db'}?timeout=0.2'\n"
+        f"checks:\n  - name: api\n    http: {{url: '{http_url}/api/health'}}\n"
+    )
+    assert (await run_cli("check", "-c", config)).code == 0  # creates the store
+    locker = sqlite3.connect(tmp_path / "wk.db", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        ran = await run_cli("check", "-c", config, "--json")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert ran.code == 3
+    assert json.loads(ran.stdout)[0]["status"] == "ok"
+    assert "the results were not stored" in ran.stderr and "locked" in ran.stderr
+    assert "Traceback" not in ran.stderr

@@ -132,6 +132,11 @@ async def test_sighup_applies_a_valid_config_and_refuses_an_invalid_one(served: 
     served.proc.send_signal(signal.SIGHUP)
     await asyncio.sleep(1.0)
     assert (await served.health())["checks"] == 3
+
+    # A refused reload does not stop later ones.
+    served.config.write_text(CHECKS)
+    served.proc.send_signal(signal.SIGHUP)
+    await served.wait_for(checks=2)
     code, err = await served.stop()
     assert code == 0
     assert "config reload refused" in err
