@@ -67,13 +67,28 @@ def window_for_check(
     )
 
 
+_BOUNDARIES: dict[tuple[str, float, str], tuple[datetime, datetime, bool]] = {}
+"""Per window: (valid from, valid until, open): its state is the same until the next boundary."""
+
+
 def _open(window: MaintenanceWindow, now: datetime, tz: ZoneInfo) -> bool:
+    # Marking results asks this for every result, and a cron step costs ~100µs, while the answer
+    # only changes when a window opens or closes: remember it until then.
+    utc_now = now.astimezone(UTC)
+    key = (window.schedule, window.duration, tz.key)
+    known = _BOUNDARIES.get(key)
+    if known is not None and known[0] <= utc_now < known[1]:
+        return known[2]
     # The first fire strictly after (now - duration) is the earliest start whose window could still
     # cover now; if it has already happened, now lies inside that window. The sum is done in UTC:
     # arithmetic on a local time is wall-clock arithmetic, which is off by an hour across DST.
-    utc_now = now.astimezone(UTC)
     length = timedelta(seconds=window.duration)
-    return parse_schedule(window.schedule, tz).next_after(utc_now - length) <= utc_now
+    start = parse_schedule(window.schedule, tz).next_after(utc_now - length)
+    is_open = start <= utc_now
+    if len(_BOUNDARIES) > 1024:
+        _BOUNDARIES.clear()
+    _BOUNDARIES[key] = (utc_now, start + length if is_open else start, is_open)
+    return is_open
 
 
 def inhibited(

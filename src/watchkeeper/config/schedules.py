@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -273,6 +274,8 @@ def _phrase_to_cron(text: str) -> str | None:
     return None
 
 
+# Cached: schedules are immutable, and maintenance windows and digests are matched on hot paths.
+@lru_cache(maxsize=1024)
 def parse_schedule(text: str, tz: ZoneInfo = _UTC_ZONE) -> Schedule:
     """Given an interval, cron line or phrase and the timezone it means, return its schedule."""
     clean = " ".join(text.split())
