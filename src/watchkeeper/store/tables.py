@@ -93,6 +93,16 @@ rollups = Table(
     Column("avg_ms", Float(), nullable=False),
     Column("max_ms", Float(), nullable=False),
     Column("p95_ms", Float(), nullable=False),
+    # The dashboard's uptime figures read one resolution over a time range for every check.
+    Index(
+        "ix_rollups_resolution_bucket",
+        "resolution",
+        "bucket_start",
+        "check_name",
+        "count",
+        "failures",
+        "avg_ms",
+    ),
 )
 
 rollup_watermarks = Table(
@@ -202,3 +212,58 @@ silences = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("removed_at", UTCDateTime()),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("name", String(), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""People who may sign in; passwords are stored as argon2 hashes only."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("name", String(), nullable=False),
+    Column("user_id", RowId, ForeignKey("users.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("last_used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+"""API tokens: only a SHA-256 of each is kept; the token itself is shown once, when created."""
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", RowId, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+)
+"""Signed-in browsers: the cookie holds a random id, the table its SHA-256."""
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String()),
+    Column("via", String(16), nullable=False),
+    Column("action", String(), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(), nullable=False),
+    Column("status", Integer(), nullable=False),
+    Column("client", String()),
+    Index("ix_access_log_at", "at"),
+)
+"""Who did what through the API and the pages: sign-ins, refusals and every change."""
