@@ -122,6 +122,17 @@ def recent_alerts(connection: Connection, since: datetime) -> list[AlertRow]:
     return _alerts(connection, query)
 
 
+def alerts_for_check(connection: Connection, check: str, limit: int = 20) -> list[AlertRow]:
+    """Return the check's newest alerts, firing or resolved."""
+    query = (
+        select(alerts)
+        .where(alerts.c.check_name == check)
+        .order_by(alerts.c.fired_at.desc())
+        .limit(limit)
+    )
+    return _alerts(connection, query)
+
+
 def alert_by_key(connection: Connection, dedup_key: str) -> AlertRow | None:
     """Return the alert with this dedup key, if any."""
     found = _alerts(connection, select(alerts).where(alerts.c.dedup_key == dedup_key))

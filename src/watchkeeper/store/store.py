@@ -97,13 +97,13 @@ class Store:
                 if wait is not None and embedded:
                     connection.exec_driver_sql(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
-    def latest(self) -> dict[str, Result]:
-        """Return the newest result of every check that has one."""
+    def latest(self, check: str | None = None) -> dict[str, Result]:
+        """Return the newest result of every check that has one (or of ``check`` only)."""
+        query = select(check_state)
+        if check is not None:
+            query = query.where(check_state.c.check_name == check)
         with self._transaction("read the latest results") as connection:
-            return {
-                row.check_name: result_from_row(row)
-                for row in connection.execute(select(check_state))
-            }
+            return {row.check_name: result_from_row(row) for row in connection.execute(query)}
 
     def history(
         self,

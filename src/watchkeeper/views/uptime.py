@@ -1,0 +1,173 @@
+"""Uptime and latency per check over 24 hours, 7 and 30 days, from rollups plus the raw tail.
+
+Day rollups cover whole days, hour rollups the hours since, raw results the minutes since the
+last hour rolled up: three small range scans instead of a month of raw rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, case, func, select
+
+from watchkeeper.results import Status
+from watchkeeper.store.rollups import Resolution
+from watchkeeper.store.tables import results, rollup_watermarks, rollups
+
+SPARK_HOURS = 24
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+@dataclass
+class Tally:
+    """Results and failures counted over one window."""
+
+    count: int = 0
+    failures: int = 0
+
+    def add(self, count: int, failures: int) -> None:
+        """Count more results."""
+        self.count += count
+        self.failures += failures
+
+    @property
+    def ratio(self) -> float | None:
+        """Return the share of results that were ok, or None with no results."""
+        return None if self.count == 0 else (self.count - self.failures) / self.count
+
+
+@dataclass
+class Uptime:
+    """One check's tallies per window and its hourly mean latency over the last day."""
+
+    windows: dict[str, Tally] = field(default_factory=lambda: {w: Tally() for w in WINDOWS})
+    spark: list[float | None] = field(default_factory=lambda: [None] * (SPARK_HOURS + 1))
+
+    def ratio(self, window: str) -> float | None:
+        """Return the share of ok results over ``window`` ("24h", "7d" or "30d")."""
+        return self.windows[window].ratio
+
+
+def read_uptime(connection: Connection, now: datetime) -> dict[str, Uptime]:
+    """Return every check's uptime and sparkline as of ``now``.
+
+    Windows end now and start on a UTC boundary: 7d is today and the six days before, 24h the
+    24 whole hours before this one.
+    """
+    marks: dict[str, datetime] = {
+        resolution: mark
+        for resolution, mark in connection.execute(
+            select(rollup_watermarks.c.resolution, rollup_watermarks.c.rolled_up_to)
+        )
+    }
+    this_hour = Resolution.HOUR.floor(now)
+    today = Resolution.DAY.floor(now)
+    month_start = today - timedelta(days=29)
+    week_start = today - timedelta(days=6)
+    day_start = this_hour - timedelta(hours=SPARK_HOURS)
+    day_mark = min(marks.get(Resolution.DAY.value) or month_start, today)
+    day_mark = max(day_mark, month_start)
+    hour_mark = marks.get(Resolution.HOUR.value) or min(day_mark, day_start)
+    hour_mark = max(min(hour_mark, this_hour + timedelta(hours=1)), min(day_mark, day_start))
+    found: dict[str, Uptime] = defaultdict(Uptime)
+
+    days = select(
+        rollups.c.check_name, rollups.c.bucket_start, rollups.c.count, rollups.c.failures
+    ).where(
+        rollups.c.resolution == Resolution.DAY.value,
+        rollups.c.bucket_start >= month_start,
+        rollups.c.bucket_start < day_mark,
+    )
+    for name, start, count, failures in connection.execute(days):
+        windows = found[name].windows
+        windows["30d"].add(count, failures)
+        if start >= week_start:
+            windows["7d"].add(count, failures)
+
+    hours = select(
+        rollups.c.check_name,
+        rollups.c.bucket_start,
+        rollups.c.count,
+        rollups.c.failures,
+        rollups.c.avg_ms,
+    ).where(
+        rollups.c.resolution == Resolution.HOUR.value,
+        rollups.c.bucket_start >= min(day_mark, day_start),
+        rollups.c.bucket_start < hour_mark,
+    )
+    for name, start, count, failures, avg_ms in connection.execute(hours):
+        uptime = found[name]
+        if start >= day_mark:
+            uptime.windows["30d"].add(count, failures)
+            if start >= week_start:
+                uptime.windows["7d"].add(count, failures)
+        if start >= day_start:
+            uptime.windows["24h"].add(count, failures)
+            uptime.spark[int((start - day_start).total_seconds() // 3600)] = avg_ms
+
+    tail = (
+        select(
+            results.c.check_name,
+            func.count(),
+            func.sum(case((results.c.status != Status.OK.value, 1), else_=0)),
+            func.avg(results.c.duration_ms),
+        )
+        .where(results.c.started_at >= hour_mark)
+        .group_by(results.c.check_name)
+    )
+    for name, count, failures, avg_ms in connection.execute(tail):
+        uptime = found[name]
+        for tally in uptime.windows.values():
+            tally.add(int(count), int(failures or 0))
+        uptime.spark[-1] = float(avg_ms) if avg_ms is not None else None
+    return dict(found)
+
+
+def read_day_bars(connection: Connection, now: datetime, days: int) -> dict[str, list[Tally]]:
+    """Return every check's per-day tallies for the last ``days`` UTC days, today last."""
+    today = Resolution.DAY.floor(now)
+    first = today - timedelta(days=days - 1)
+    marks: dict[str, datetime] = {
+        resolution: mark
+        for resolution, mark in connection.execute(
+            select(rollup_watermarks.c.resolution, rollup_watermarks.c.rolled_up_to)
+        )
+    }
+    day_mark = max(min(marks.get(Resolution.DAY.value) or first, today), first)
+    hour_mark = max(marks.get(Resolution.HOUR.value) or day_mark, day_mark)
+    found: dict[str, list[Tally]] = defaultdict(lambda: [Tally() for _ in range(days)])
+
+    def add(name: str, moment: datetime, count: int, failures: int) -> None:
+        index = (Resolution.DAY.floor(moment) - first).days
+        if 0 <= index < days:
+            found[name][index].add(count, failures)
+
+    for resolution, since, until in (
+        (Resolution.DAY, first, day_mark),
+        (Resolution.HOUR, day_mark, hour_mark),
+    ):
+        query = select(
+            rollups.c.check_name, rollups.c.bucket_start, rollups.c.count, rollups.c.failures
+        ).where(
+            rollups.c.resolution == resolution.value,
+            rollups.c.bucket_start >= since,
+            rollups.c.bucket_start < until,
+        )
+        for name, start, count, failures in connection.execute(query):
+            add(name, start, count, failures)
+    tail = (
+        select(
+            results.c.check_name,
+            func.min(results.c.started_at),
+            func.count(),
+            func.sum(case((results.c.status != Status.OK.value, 1), else_=0)),
+        )
+        .where(results.c.started_at >= hour_mark)
+        .group_by(results.c.check_name)
+    )
+    # The tail is at most an hour or so of results: counted on the day it started.
+    for name, started, count, failures in connection.execute(tail):
+        add(name, started, int(count), int(failures or 0))
+    return dict(found)
