@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from watchkeeper import __version__
 from watchkeeper.alerting.silences import window_for_check
 from watchkeeper.alerting.worker import AlertWorker
+from watchkeeper.auth import access_log
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.config.schema import Config
 from watchkeeper.engine.plan import CheckPlan, plan_checks
@@ -141,6 +142,17 @@ class Watchkeeper:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def run_now(self, name: str) -> Result | None:
+        """Run one check now, outside its schedule; store the result and return it (None: no such check)."""
+        plan = self.scheduler.plans_by_name.get(name)
+        if plan is None:
+            return None
+        result = await self.runner.run(plan)
+        self._record(result)
+        with contextlib.suppress(StoreError):  # kept queued and written when the store is back
+            await self.writer.flush()
+        return result
+
     def _record(self, result: Result) -> None:
         """Mark a result taken in a maintenance window, then queue it for the store."""
         plan = self.scheduler.plans_by_name.get(result.check)
@@ -186,6 +198,9 @@ class Watchkeeper:
             await self.writer.flush()
             await asyncio.to_thread(self.store.rollup, now, settle)
             await asyncio.to_thread(self.store.prune, now, retention)
+            await asyncio.to_thread(
+                access_log.prune, self.store.engine, now - timedelta(seconds=r.access_log)
+            )
         except Exception:
             log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)
 

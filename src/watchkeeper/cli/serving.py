@@ -26,6 +26,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the scheduler and the HTTP server until SIGINT/SIGTERM; SIGHUP or an edit reloads the config."""
+    from watchkeeper.auth.accounts import count_users
     from watchkeeper.service import Watchkeeper
     from watchkeeper.web.server import serve as run_server
 
@@ -40,6 +41,11 @@ def serve(
         f"store {st.display_url}, http://{listen_host}:{listen_port}/api/health"
     )
     err.print(loaded.secrets.redact(started), markup=False)
+    if count_users(st.engine) == 0:
+        err.print(
+            "[yellow]no users yet:[/] the dashboard and API refuse everyone until you add one, "
+            "e.g. `watchkeeper user add alice --role admin`"
+        )
     try:
         run_async(run_server(wk, listen_host, listen_port))
     except RuntimeError as exc:

@@ -69,14 +69,29 @@ class Retention(Model):
     minute: Duration = 30 * 86400.0
     hour: Duration = 400 * 86400.0
     day: Duration | None = None
+    access_log: Duration = 400 * 86400.0
+
+
+class StatusPage(Model):
+    """The public, read-only status page: which services it shows, under what title."""
+
+    enabled: bool = True
+    title: str = "Service status"
+    services: tuple[str, ...] = Field(default=(), description="services shown; empty shows all")
 
 
 class Server(Model):
-    """Where ``watchkeeper serve`` listens and the URL people reach it at."""
+    """Where ``watchkeeper serve`` listens, the URL people reach it at, and what answers unsigned."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     base_url: str | None = None
+    session_lifetime: Duration = 12 * 3600.0
+    public_metrics: bool = Field(
+        default=False,
+        description="serve /metrics without a token (for a scraper on a trusted network)",
+    )
+    status_page: StatusPage = StatusPage()
 
 
 class Check(Model):

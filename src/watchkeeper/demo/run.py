@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 import tempfile
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
 from aiohttp import web
 from rich.console import Console
 
+from watchkeeper.auth.accounts import add_user, remove_user
+from watchkeeper.auth.model import Role
 from watchkeeper.config.loader import load_config
 from watchkeeper.demo.target import create_target
 from watchkeeper.service import Watchkeeper
@@ -33,6 +37,15 @@ def demo_config(target: str, target_port: int, port: int, directory: Path) -> st
     return template
 
 
+def demo_admin(store: Store) -> str:
+    """Give the demo's ``admin`` user a new random password and return it (a demo, so printed)."""
+    password = secrets.token_urlsafe(12)
+    now = datetime.now(UTC)
+    remove_user(store.engine, "admin")
+    add_user(store.engine, "admin", Role.ADMIN, password, now)
+    return password
+
+
 async def run_demo(port: int, target_port: int, directory: Path | None, console: Console) -> None:
     """Run the demo target and Watchkeeper on loopback until interrupted."""
     directory = (directory or Path(tempfile.gettempdir()) / "watchkeeper-demo").resolve()
@@ -46,11 +59,14 @@ async def run_demo(port: int, target_port: int, directory: Path | None, console:
     config_path.write_text(demo_config(target, target_port, port, directory), encoding="utf-8")
     loaded = load_config(config_path)
     store = Store.open(loaded.store_url)
+    password = demo_admin(store)
     console.print(
         f"""
 [bold]Watchkeeper demo[/]
   demo target      {target}/   (controls: {target}/_demo)
-  watchkeeper      http://127.0.0.1:{port}/api/health   (API docs: http://127.0.0.1:{port}/api/docs)
+  dashboard        http://127.0.0.1:{port}/   sign in as [bold]admin[/] / [bold]{password}[/]
+  status page      http://127.0.0.1:{port}/status   (public)
+  API              http://127.0.0.1:{port}/api/docs   (health: /api/health, metrics: /metrics)
   config           {config_path}
   store            {store.display_url}
 

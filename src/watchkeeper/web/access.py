@@ -1,0 +1,79 @@
+"""ASGI middleware: a Server-Timing header on every response, and the access log's entries."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from watchkeeper.auth import access_log
+from watchkeeper.auth.access_log import Access
+from watchkeeper.auth.model import Principal, Via
+
+log = logging.getLogger("watchkeeper.web")
+
+_REFUSED = frozenset({401, 403, 429})
+
+
+class AccessMiddleware:
+    """Time each request; log sign-ins, refusals and every change to the access log."""
+
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, then write its access-log entry if it is one worth keeping."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                elapsed = (time.perf_counter() - started) * 1000
+                headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            entry = _entry(scope, status)
+            if entry is not None:
+                try:
+                    await run_in_threadpool(access_log.record, self.engine, [entry])
+                except SQLAlchemyError as exc:
+                    # The answer is already sent; a store outage must not turn it into an error.
+                    log.error("cannot write the access log (%s): %s", exc.__class__.__name__, entry)
+
+
+def _entry(scope: Scope, status: int) -> Access | None:
+    state: dict[str, Any] = scope.get("state", {})
+    method = scope["method"]
+    action = state.get("action")
+    if action is None and method in ("GET", "HEAD", "OPTIONS") and status not in _REFUSED:
+        return None
+    who: Principal | None = state.get("principal")
+    via = who.via.value if who else state.get("credential", Via.ANONYMOUS.value)
+    client = scope.get("client")
+    return Access(
+        at=datetime.now(UTC),
+        actor=who.user if who else state.get("actor"),
+        via=via,
+        action=action or f"{method} {scope['path']}",
+        method=method,
+        path=scope["path"],
+        status=status,
+        client=client[0] if client else None,
+    )

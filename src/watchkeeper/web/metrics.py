@@ -1,0 +1,125 @@
+"""Prometheus ``/metrics``: per-check status and latency, firing alerts, scheduler lag, outbox depth.
+
+Figures are read from the store at scrape time by a custom collector, so they are always those
+the dashboard shows, and nothing is kept twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from watchkeeper.alerting import outbox
+from watchkeeper.alerting.model import Severity
+from watchkeeper.auth.model import Role
+from watchkeeper.service import Watchkeeper
+from watchkeeper.views.dashboard import Dashboard
+from watchkeeper.web.security import require
+
+router = APIRouter(include_in_schema=False)
+STATUS_VALUE = {"ok": 0, "warning": 1, "critical": 2, "error": 3}
+
+
+class WatchkeeperCollector(Collector):
+    """Reads the figures of one running Watchkeeper on each scrape."""
+
+    def __init__(self, wk: Watchkeeper, board: Dashboard) -> None:
+        self.wk = wk
+        self.board = board
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield every metric family."""
+        labels = ["check", "service", "kind"]
+        status = GaugeMetricFamily(
+            "watchkeeper_check_status",
+            "Latest result: 0 ok, 1 warning, 2 critical, 3 error",
+            labels=labels,
+        )
+        up = GaugeMetricFamily(
+            "watchkeeper_check_up", "1 if the latest result is ok", labels=labels
+        )
+        duration = GaugeMetricFamily(
+            "watchkeeper_check_duration_seconds", "Duration of the latest run", labels=labels
+        )
+        last_run = GaugeMetricFamily(
+            "watchkeeper_check_last_run_timestamp_seconds",
+            "When the latest run started (Unix time)",
+            labels=labels,
+        )
+        uptime = GaugeMetricFamily(
+            "watchkeeper_check_uptime_ratio",
+            "Share of ok results over the window",
+            labels=[*labels, "window"],
+        )
+        for view in self.board.checks(datetime.now(UTC)):
+            values = [view.name, view.check.service or "", view.check.kind]
+            for window in view.uptime.windows:
+                ratio = view.uptime.ratio(window)
+                if ratio is not None:
+                    uptime.add_metric([*values, window], ratio)
+            if view.latest is None:
+                continue
+            status.add_metric(values, STATUS_VALUE[view.latest.status.value])
+            up.add_metric(values, 0 if view.latest.status.failing else 1)
+            duration.add_metric(values, view.latest.duration_ms / 1000)
+            last_run.add_metric(values, view.latest.started_at.timestamp())
+        yield from (status, up, duration, last_run, uptime)
+
+        firing = GaugeMetricFamily(
+            "watchkeeper_alerts_firing", "Alerts firing now", labels=["severity"]
+        )
+        alerts = self.board.firing()
+        for severity in Severity:
+            firing.add_metric([severity.value], sum(1 for a in alerts if a.severity is severity))
+        yield firing
+
+        lag = GaugeMetricFamily(
+            "watchkeeper_scheduler_lag_seconds",
+            "How late checks started, over recent starts",
+            labels=["quantile"],
+        )
+        for q in (0.5, 0.99):
+            lag.add_metric([str(q)], self.wk.scheduler.lag.percentile_ms(q * 100) / 1000)
+        yield lag
+        yield GaugeMetricFamily(
+            "watchkeeper_outbox_pending",
+            "Messages waiting to be delivered",
+            value=len(outbox.pending(self.board.store.engine)),
+        )
+        yield GaugeMetricFamily(
+            "watchkeeper_results_pending_writes",
+            "Results taken but not yet written to the store",
+            value=self.wk.writer.pending,
+        )
+        yield GaugeMetricFamily(
+            "watchkeeper_checks", "Checks scheduled", value=len(self.wk.scheduler.plans)
+        )
+
+
+_viewer = require(Role.VIEWER)
+
+
+async def _metrics_access(request: Request) -> None:
+    if request.app.state.dashboard.config.server.public_metrics:
+        return
+    await _viewer(request)
+
+
+@router.get("/metrics", dependencies=[Depends(_metrics_access)])
+def metrics(request: Request) -> Response:
+    """The Prometheus exposition of this Watchkeeper's figures."""
+    return Response(
+        generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST
+    )
+
+
+def registry_for(wk: Watchkeeper, board: Dashboard) -> CollectorRegistry:
+    """Return a registry holding only this Watchkeeper's collector (not the process-wide default)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(WatchkeeperCollector(wk, board))
+    return registry
