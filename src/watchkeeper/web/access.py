@@ -29,33 +29,43 @@ class AccessMiddleware:
         self.engine = engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve the request, then write its access-log entry if it is one worth keeping."""
+        """Serve the request; write its access-log entry (if it is one worth keeping) before its end."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
+        logged = False
 
         async def timed_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = message["status"]
                 elapsed = (time.perf_counter() - started) * 1000
                 headers = list(message.get("headers", []))
                 headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
                 message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Before the last byte goes out: whoever got the answer can already read its entry.
+                logged = True
+                await self._log(scope, status)
             await send(message)
 
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            entry = _entry(scope, status)
-            if entry is not None:
-                try:
-                    await run_in_threadpool(access_log.record, self.engine, [entry])
-                except SQLAlchemyError as exc:
-                    # The answer is already sent; a store outage must not turn it into an error.
-                    log.error("cannot write the access log (%s): %s", exc.__class__.__name__, entry)
+            if not logged:
+                await self._log(scope, status)
+
+    async def _log(self, scope: Scope, status: int) -> None:
+        entry = _entry(scope, status)
+        if entry is None:
+            return
+        try:
+            await run_in_threadpool(access_log.record, self.engine, [entry])
+        except SQLAlchemyError as exc:
+            # A store outage must not turn the answer into an error: say so in the log instead.
+            log.error("cannot write the access log (%s): %s", exc.__class__.__name__, entry)
 
 
 def _entry(scope: Scope, status: int) -> Access | None:
