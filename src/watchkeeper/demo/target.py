@@ -63,7 +63,6 @@ def create_target(directory: Path) -> web.Application:
     _create_database(directory / "app.db")
     state = TargetState()
     app = web.Application()
-    app["state"] = state
 
     def log(level: str, message: str) -> None:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
