@@ -8,7 +8,7 @@ import pytest
 
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import Store
-from watchkeeper.views.uptime import Uptime, read_uptime
+from watchkeeper.views.uptime import Uptime, read_day_bars, read_uptime
 
 NOW = datetime(2026, 3, 20, 14, 30, tzinfo=UTC)
 
@@ -27,7 +27,7 @@ def every(
 
 def read(store: Store, now: datetime = NOW) -> dict[str, Uptime]:
     with store.engine.connect() as connection:
-        return read_uptime(connection, now)
+        return read_uptime(connection, now, ["api", "db", "web"])
 
 
 def test_uptime_counts_rolled_up_days_and_hours_and_the_raw_tail_once_each(store: Store) -> None:
@@ -93,3 +93,17 @@ def test_sparkline_has_one_mean_latency_per_rolled_up_hour(store: Store) -> None
 
 def test_a_check_without_results_has_no_uptime(store: Store) -> None:
     assert read(store) == {}
+
+
+def test_day_bars_count_each_day_once_from_day_and_hour_rollups_and_the_tail(store: Store) -> None:
+    hour = timedelta(hours=1)
+    results = every("api", NOW - timedelta(days=3), NOW, hour, Status.OK)
+    two_days_ago = (NOW - timedelta(days=2)).replace(hour=0, minute=0)
+    results += [Result("api", two_days_ago + timedelta(minutes=1), Status.ERROR, 1.0)]
+    store.insert_results(results)
+    store.rollup(NOW - timedelta(hours=2), settle=timedelta(0))
+    store.insert_results([Result("api", NOW - timedelta(minutes=5), Status.CRITICAL, 1.0)])
+    with store.engine.connect() as connection:
+        bars = read_day_bars(connection, NOW, 4, ["api", "unknown"])["api"]
+    # Three days ago from 14:30 on (10 results), two whole days (one with an error), then today.
+    assert [(b.count, b.failures) for b in bars] == [(10, 0), (25, 1), (24, 0), (15, 1)]

@@ -147,11 +147,11 @@ class Dashboard:
 
     def uptime(self, now: datetime) -> dict[str, Uptime]:
         """Return every check's uptime: read once, then refreshed in the background when stale."""
-        return self._uptime.get(lambda: self._read(read_uptime, now))
+        return self._uptime.get(lambda: self._read(read_uptime, now, self._names()))
 
     def day_bars(self, now: datetime) -> dict[str, list[Tally]]:
         """Return every check's per-day tallies over the status page's days, today last."""
-        return self._bars.get(lambda: self._read(read_day_bars, now, STATUS_DAYS))
+        return self._bars.get(lambda: self._read(read_day_bars, now, STATUS_DAYS, self._names()))
 
     def checks(self, now: datetime) -> list[CheckView]:
         """Return every configured check with its state, in config order."""
@@ -188,6 +188,9 @@ class Dashboard:
                 )
             )
         return views
+
+    def _names(self) -> list[str]:
+        return [c.name for c in self.config.checks]
 
     def _read(self, reader: Callable[..., _T], *args: Any) -> _T:
         with self.store.engine.connect() as connection:
