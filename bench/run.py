@@ -12,10 +12,14 @@ In one run, against nginx serving a small JSON file on 127.0.0.1:
    (Scheduler.lag), runs and skips, config load time, and resident memory before and after.
 4. ``alerts`` (issue 3): alert latency, from a failing (or recovered) result to the message at a
    ``json://`` receiver, through a real ``watchkeeper serve`` (see alerts.py).
+5. ``dashboard`` (issue 4): server time of the summary, the checks table and a check's 30-day page
+   with 1,000 checks and a month of one-minute history in SQLite (see dashboard.py; the store is
+   generated once, ~20 minutes, and cached in bench/.cache).
 
-Usage: ``python bench/run.py [--only reference,pipeline,lag] [--checks N] [--seconds S]``. Installs
-nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as root). Each workload runs in
-its own process (see workloads.py); every process started is stopped before the script ends.
+Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard] [--checks N]
+[--seconds S]``. Installs nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as
+root). Each workload runs in its own process (see workloads.py); every process started is stopped
+before the script ends.
 """
 
 from __future__ import annotations
@@ -39,11 +43,12 @@ import psutil
 import servers
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("reference", "pipeline", "lag", "alerts")
+PARTS = ("reference", "pipeline", "lag", "alerts", "dashboard")
 
 PIPELINE_KEEPALIVE_TARGET = 5000.0
 LAG_P99_TARGET_MS = 50.0
 RSS_TARGET_MB = 150.0
+PAGE_P95_TARGET_MS = 100.0
 
 
 @dataclass
@@ -192,6 +197,58 @@ def alert_latency(opts: argparse.Namespace, rows: list[Row]) -> None:
         rows.append(Row(f"alert latency, {kind}: p99 (ms)", f"{got[kind + '_p99_ms']:.0f}"))
 
 
+def dashboard(opts: argparse.Namespace, rows: list[Row]) -> None:
+    """Measure the dashboard's pages with dashboard.py in its own process."""
+    say("dashboard: 1,000 checks, 30 days of history (generated once, then cached) …")
+    args = ["--requests", str(opts.page_requests), "--cold", str(opts.page_cold)]
+    done = subprocess.run(
+        [sys.executable, str(HERE / "dashboard.py"), *args],
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=3 * 3600,
+    )
+    got = json.loads(done.stdout.decode().splitlines()[-1])
+    counts = got["rows"]
+    store = (
+        f"{counts['results']:,} raw / {counts['rollups_minute']:,} minute rollups, "
+        f"{got['db_bytes'] / 2**30:.1f} GiB"
+    )
+    if got["generated_seconds"] is not None:
+        store += f", generated in {got['generated_seconds'] / 60:.0f} min"
+    rows.append(Row("dashboard store (1,000 checks x 30 days)", store))
+    for page, figures in got["pages"].items():
+        name = f"{page} page ({figures['path']}, {figures['body_bytes'] / 1000:,.0f} KB)"
+        for kind in ("steady", "cold"):
+            f = figures[kind]
+            p95 = f["server_p95_ms"]
+            rows.append(
+                Row(
+                    f"{name}, {kind} ({f['n']}): server p50 / p95 / max (ms)",
+                    f"{f['server_p50_ms']:.0f} / {p95:.0f} / {f['server_max_ms']:.0f}",
+                    f"p95 < {PAGE_P95_TARGET_MS:g}",
+                    verdict(p95 < PAGE_P95_TARGET_MS),
+                )
+            )
+            rows.append(
+                Row(
+                    f"{name}, {kind}: client p50 / p95 (ms)",
+                    f"{f['client_p50_ms']:.0f} / {f['client_p95_ms']:.0f}",
+                )
+            )
+        rows.append(
+            Row(
+                f"{name}, first request: server / client (ms)",
+                f"{figures['first_server_ms']:.0f} / {figures['first_client_ms']:.0f}",
+            )
+        )
+    rows.append(
+        Row(
+            "dashboard uptime read, every check (refreshed every 10 s): p50 / max (ms)",
+            f"{got['uptime_read_p50_ms']:.0f} / {got['uptime_read_max_ms']:.0f}",
+        )
+    )
+
+
 def machine() -> str:
     """Return a line naming the CPU, cores, memory, Python, uvloop and aiohttp, and today's date."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -229,6 +286,15 @@ def main() -> None:
     parser.add_argument("--lag-checks", type=int, default=10_000)
     parser.add_argument("--lag-seconds", type=float, default=75.0)
     parser.add_argument("--alert-trials", type=int, default=40)
+    parser.add_argument(
+        "--page-requests", type=int, default=200, help="back-to-back requests per dashboard page"
+    )
+    parser.add_argument(
+        "--page-cold",
+        type=int,
+        default=8,
+        help="dashboard requests per page made cold (10.5 s apart)",
+    )
     opts = parser.parse_args()
     parts = set(opts.only.split(","))
     if parts - set(PARTS):
@@ -249,6 +315,8 @@ def main() -> None:
             lag(url, opts, log, rows)
         if "alerts" in parts:
             alert_latency(opts, rows)
+        if "dashboard" in parts:
+            dashboard(opts, rows)
     print()
     print(report(rows))
 
