@@ -74,19 +74,33 @@ def read_uptime(connection: Connection, now: datetime, checks: Sequence[str]) ->
     hour_mark = max(min(hour_mark, this_hour + timedelta(hours=1)), min(day_mark, day_start))
     found: dict[str, Uptime] = defaultdict(Uptime)
 
-    days = select(
-        rollups.c.check_name, rollups.c.bucket_start, rollups.c.count, rollups.c.failures
-    ).where(
-        rollups.c.resolution == Resolution.DAY.value,
-        rollups.c.bucket_start >= month_start,
-        rollups.c.bucket_start < day_mark,
-    )
-    for name, start, count, failures in connection.execute(days):
-        windows = found[name].windows
-        windows["30d"].add(count, failures)
-        if start >= week_start:
-            windows["7d"].add(count, failures)
+    # Whole days, then the hours since the last day rolled up: summed in the database.
+    this_week = rollups.c.bucket_start >= week_start
+    for resolution, since, until in (
+        (Resolution.DAY, month_start, day_mark),
+        (Resolution.HOUR, day_mark, hour_mark),
+    ):
+        summed = (
+            select(
+                rollups.c.check_name,
+                func.sum(rollups.c.count),
+                func.sum(rollups.c.failures),
+                func.sum(case((this_week, rollups.c.count), else_=0)),
+                func.sum(case((this_week, rollups.c.failures), else_=0)),
+            )
+            .where(
+                rollups.c.resolution == resolution.value,
+                rollups.c.bucket_start >= since,
+                rollups.c.bucket_start < until,
+            )
+            .group_by(rollups.c.check_name)
+        )
+        for name, count, failures, week_count, week_failures in connection.execute(summed):
+            windows = found[name].windows
+            windows["30d"].add(int(count), int(failures))
+            windows["7d"].add(int(week_count), int(week_failures))
 
+    # The last 24 whole hours, one by one: they are the sparkline too.
     hours = select(
         rollups.c.check_name,
         rollups.c.bucket_start,
@@ -95,18 +109,13 @@ def read_uptime(connection: Connection, now: datetime, checks: Sequence[str]) ->
         rollups.c.avg_ms,
     ).where(
         rollups.c.resolution == Resolution.HOUR.value,
-        rollups.c.bucket_start >= min(day_mark, day_start),
+        rollups.c.bucket_start >= day_start,
         rollups.c.bucket_start < hour_mark,
     )
     for name, start, count, failures, avg_ms in connection.execute(hours):
         uptime = found[name]
-        if start >= day_mark:
-            uptime.windows["30d"].add(count, failures)
-            if start >= week_start:
-                uptime.windows["7d"].add(count, failures)
-        if start >= day_start:
-            uptime.windows["24h"].add(count, failures)
-            uptime.spark[int((start - day_start).total_seconds() // 3600)] = avg_ms
+        uptime.windows["24h"].add(count, failures)
+        uptime.spark[int((start - day_start).total_seconds() // 3600)] = avg_ms
 
     for name, _, count, failures, avg_ms in _tail(connection, hour_mark, checks):
         uptime = found[name]
