@@ -13,6 +13,7 @@ from watchkeeper import __version__
 from watchkeeper.alerting.silences import window_for_check
 from watchkeeper.alerting.worker import AlertWorker
 from watchkeeper.auth import access_log
+from watchkeeper.auth.sessions import prune_sessions
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.config.schema import Config
 from watchkeeper.engine.plan import CheckPlan, plan_checks
@@ -201,6 +202,7 @@ class Watchkeeper:
             await asyncio.to_thread(
                 access_log.prune, self.store.engine, now - timedelta(seconds=r.access_log)
             )
+            await asyncio.to_thread(prune_sessions, self.store.engine, now)
         except Exception:
             log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)
 

@@ -77,6 +77,21 @@ def test_signing_in_forgets_the_names_failures_not_the_addresses(
     assert throttle.retry_after("ana", "10.0.0.1") > 0
 
 
+def test_attempts_counted_before_the_password_check_cap_parallel_guesses(
+    throttle: LoginThrottle,
+) -> None:
+    # The sign-in page counts each attempt before the slow hash; a success takes its count back.
+    for _ in range(5):
+        assert throttle.retry_after("ana", "10.0.0.1") == 0
+        throttle.failed("ana", "10.0.0.1")
+    assert throttle.retry_after("ana", "10.0.0.1") > 0
+    throttle.failed("bo", "10.0.0.3")
+    throttle.succeeded("bo", "10.0.0.3")
+    for _ in range(4):
+        throttle.failed("cy", "10.0.0.3")
+    assert throttle.retry_after("cy", "10.0.0.3") == 0
+
+
 def test_a_spray_of_names_is_forgotten_once_the_window_has_passed(
     throttle: LoginThrottle, clock: Clock
 ) -> None:

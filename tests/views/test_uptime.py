@@ -107,3 +107,16 @@ def test_day_bars_count_each_day_once_from_day_and_hour_rollups_and_the_tail(sto
         bars = read_day_bars(connection, NOW, 4, ["api", "unknown"])["api"]
     # Three days ago from 14:30 on (10 results), two whole days (one with an error), then today.
     assert [(b.count, b.failures) for b in bars] == [(10, 0), (25, 1), (24, 0), (15, 1)]
+
+
+def test_before_any_rollup_only_the_last_day_of_raw_results_counts_for_24h(store: Store) -> None:
+    store.insert_results(
+        [
+            Result("api", NOW - timedelta(days=3), Status.ERROR, 10.0),
+            Result("api", NOW - timedelta(minutes=10), Status.OK, 20.0),
+        ]
+    )
+    uptime = read(store)["api"]
+    assert (uptime.windows["24h"].count, uptime.windows["24h"].failures) == (1, 0)
+    assert (uptime.windows["30d"].count, uptime.windows["30d"].failures) == (2, 1)
+    assert uptime.spark[-1] == pytest.approx(20.0)

@@ -363,6 +363,11 @@ def test_a_silence_needs_a_matcher_and_a_duration(site: Site) -> None:
         forever = browser.post(
             "/silences", data={"csrf_token": token, "check": "api", "duration": "forever"}
         )
+        too_long = browser.post(
+            "/silences", data={"csrf_token": token, "check": "api", "duration": "99999999999d"}
+        )
+    assert too_long.status_code == 400
+    assert "between 1s and 366d" in too_long.text
     assert nothing.status_code == 400
     assert "at least one matcher" in nothing.text
     assert forever.status_code == 400

@@ -115,6 +115,12 @@ def pending(engine: Engine) -> list[OutboxRow]:
 _waiting = and_(outbox.c.delivered_at.is_(None), outbox.c.failed_at.is_(None))
 
 
+def waiting_count(engine: Engine) -> int:
+    """Return how many messages are still to be delivered (not given up on)."""
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(outbox).where(_waiting)) or 0)
+
+
 class Sender:
     """Delivers due outbox rows through the configured channels."""
 

@@ -15,6 +15,10 @@ from watchkeeper.config.schedules import parse_schedule
 _KEYS = ", ".join(MATCH_KEYS)
 
 
+LONGEST_SILENCE = timedelta(days=366)
+"""A silence is a decision for a while, not forever: longer ones are refused."""
+
+
 @dataclass(frozen=True)
 class Silence:
     """A person's decision to mute matching alerts from ``starts_at`` until ``ends_at``."""

@@ -62,5 +62,13 @@ def end_session(engine: Engine, cookie: str, now: datetime) -> None:
         )
 
 
+def prune_sessions(engine: Engine, now: datetime) -> int:
+    """Forget every session that has expired; return how many."""
+    with engine.begin() as connection:
+        return int(
+            connection.execute(delete(sessions).where(sessions.c.expires_at <= now)).rowcount
+        )
+
+
 def _digest(cookie: str) -> str:
     return hashlib.sha256(cookie.encode()).hexdigest()

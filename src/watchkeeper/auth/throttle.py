@@ -34,9 +34,14 @@ class LoginThrottle:
         for key in _keys(name, client):
             self._recent(key, now).append(now)
 
-    def succeeded(self, name: str) -> None:
-        """Forget the name's failures (the address's stay: one address guessing many names)."""
+    def succeeded(self, name: str, client: str | None = None) -> None:
+        """Forget the name's failures, and take back the one attempt counted against ``client``.
+
+        The address's other failures stay: one address guessing many names is still slowed.
+        """
         self._failures.pop(f"user:{name}", None)
+        if client is not None and (times := self._failures.get(f"client:{client}")):
+            times.pop()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self._failures.setdefault(key, deque())

@@ -136,7 +136,6 @@ class Dashboard:
     def __init__(self, store: Store, config: Callable[[], Config], ttl: float = 10.0) -> None:
         self.store = store
         self._config = config
-        self._ttl = ttl
         self._uptime: Cached[dict[str, Uptime]] = Cached(ttl)
         self._bars: Cached[dict[str, list[Tally]]] = Cached(max(ttl, 60.0))
 

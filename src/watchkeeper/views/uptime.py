@@ -117,11 +117,19 @@ def read_uptime(connection: Connection, now: datetime, checks: Sequence[str]) ->
         uptime.windows["24h"].add(count, failures)
         uptime.spark[int((start - day_start).total_seconds() // 3600)] = avg_ms
 
-    for name, _, count, failures, avg_ms in _tail(connection, hour_mark, checks):
+    # Raw results after the last hour rolled up; only those of the last 24 hours count for 24h
+    # (the tail is longer than that only before the first rollup, or when rollups lag a day).
+    day_tail = max(hour_mark, day_start)
+    for name, _, count, failures, avg_ms in _tail(connection, day_tail, checks):
         uptime = found[name]
         for tally in uptime.windows.values():
             tally.add(count, failures)
         uptime.spark[-1] = avg_ms
+    if hour_mark < day_tail:
+        for name, _, count, failures, _ in _tail(connection, hour_mark, checks, before=day_tail):
+            windows = found[name].windows
+            windows["30d"].add(count, failures)
+            windows["7d"].add(count, failures)
     return dict(found)
 
 
@@ -166,13 +174,20 @@ def read_day_bars(
 
 
 def _tail(
-    connection: Connection, since: datetime, checks: Sequence[str]
+    connection: Connection,
+    since: datetime,
+    checks: Sequence[str],
+    before: datetime | None = None,
 ) -> Iterator[tuple[str, datetime, int, int, float]]:
-    """Yield (check, first start, count, failures, mean ms) of each check's results since ``since``.
+    """Yield (check, first start, count, failures, mean ms) of each check's results since ``since``
+    (and before ``before``).
 
     Asked per check name, so both databases seek the (check, started_at) index once per check:
     grouping a time range instead makes SQLite walk that index end to end.
     """
+    period = results.c.started_at >= since
+    if before is not None:
+        period &= results.c.started_at < before
     for first in range(0, len(checks), _CHUNK):
         query = (
             select(
@@ -182,10 +197,7 @@ def _tail(
                 func.sum(case((results.c.status != Status.OK.value, 1), else_=0)),
                 func.avg(results.c.duration_ms),
             )
-            .where(
-                results.c.check_name.in_(checks[first : first + _CHUNK]),
-                results.c.started_at >= since,
-            )
+            .where(results.c.check_name.in_(checks[first : first + _CHUNK]), period)
             .group_by(results.c.check_name)
         )
         for name, started, count, failures, avg_ms in connection.execute(query):

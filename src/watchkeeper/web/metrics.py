@@ -89,7 +89,7 @@ class WatchkeeperCollector(Collector):
         yield GaugeMetricFamily(
             "watchkeeper_outbox_pending",
             "Messages waiting to be delivered",
-            value=len(outbox.pending(self.board.store.engine)),
+            value=outbox.waiting_count(self.board.store.engine),
         )
         yield GaugeMetricFamily(
             "watchkeeper_results_pending_writes",

@@ -8,12 +8,12 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from watchkeeper.alerting import queries
+from watchkeeper.alerting.silences import LONGEST_SILENCE
 from watchkeeper.config.units import UnitError, parse_duration
 from watchkeeper.web.api.models import BAD_JSON, AlertOut, SilenceIn, SilenceOut, problem
 from watchkeeper.web.api.params import Board, Operator, RowId, Since, Viewer, moment
 
 router = APIRouter(tags=["alerts"])
-LONGEST_SILENCE = timedelta(days=366)
 
 
 @router.get("/alerts")

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from watchkeeper.alerting import queries
 from watchkeeper.alerting.model import AlertStatus
 from watchkeeper.alerting.queries import AlertRow
-from watchkeeper.alerting.silences import parse_silence_matchers
+from watchkeeper.alerting.silences import LONGEST_SILENCE, parse_silence_matchers
 from watchkeeper.auth.model import Principal
 from watchkeeper.config.units import UnitError, format_duration, parse_duration
 from watchkeeper.web.pages.formats import Clock
@@ -63,8 +63,8 @@ def add_silence(
     try:
         matchers = parse_silence_matchers([f"{k}={v}" for k, v in given.items() if v])
         seconds = parse_duration(duration)
-        if seconds <= 0:
-            raise UnitError("a silence lasts a while: give a duration such as 1h")
+        if not 1 <= seconds <= LONGEST_SILENCE.total_seconds():
+            raise UnitError("a silence lasts between 1s and 366d: give a duration such as 1h")
     except (ValueError, UnitError) as exc:
         return _silences(request, who, error=str(exc), status_code=400)
     now = clock(request).now

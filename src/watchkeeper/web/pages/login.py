@@ -60,15 +60,16 @@ async def login(request: Request) -> Response:
             name=name,
             headers={"Retry-After": str(seconds)},
         )
+    # Counted before the slow hash, so parallel attempts cannot all slip past the limit.
+    gate.throttle.failed(name, client)
     store = dashboard(request).store
     user = await run_in_threadpool(check_password, store.engine, name, password)
     if user is None:
-        gate.throttle.failed(name, client)
         log.warning("failed sign-in for %r from %s", name, client)
         request.state.action = "login failed"
         request.state.actor = name
         return _form(request, target, 401, "Wrong name or password.", name=name)
-    gate.throttle.succeeded(name)
+    gate.throttle.succeeded(name, client)
     lifetime = dashboard(request).config.server.session_lifetime
     cookie = await run_in_threadpool(
         start_session, store.engine, user, datetime.now(UTC), timedelta(seconds=lifetime)
