@@ -233,6 +233,14 @@ def test_reads_are_not_logged_but_refused_reads_are(api: Api) -> None:
     assert [(e["actor"], e["path"], e["status"]) for e in entries] == [("vera", "/api/users", 403)]
 
 
+def test_anonymous_refused_reads_are_logged_at_most_once_a_minute_per_client(api: Api) -> None:
+    since = datetime.now(UTC)
+    for _ in range(3):
+        assert api.get("/api/checks", None).status_code == 401
+    entries = api.get("/api/access-log", params={"since": since.isoformat()}).json()
+    assert len([e for e in entries if e["actor"] is None and e["method"] == "GET"]) <= 1
+
+
 def test_using_a_token_sets_its_last_used_time(api: Api) -> None:
     text, token = accounts.create_token(
         api.store.engine, "vera", "fresh", datetime.now(UTC), expires_in=None

@@ -19,6 +19,8 @@ from watchkeeper.auth.model import Principal, Via
 log = logging.getLogger("watchkeeper.web")
 
 _REFUSED = frozenset({401, 403, 429})
+ANONYMOUS_EVERY = 60.0
+"""Seconds between two logged anonymous refusals from one client."""
 
 
 class AccessMiddleware:
@@ -27,6 +29,7 @@ class AccessMiddleware:
     def __init__(self, app: ASGIApp, engine: Engine) -> None:
         self.app = app
         self.engine = engine
+        self._anonymous: dict[str, float] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request; write its access-log entry (if it is one worth keeping) before its end."""
@@ -59,13 +62,32 @@ class AccessMiddleware:
 
     async def _log(self, scope: Scope, status: int) -> None:
         entry = _entry(scope, status)
-        if entry is None:
+        if entry is None or self._repeated_anonymous(entry):
             return
         try:
             await run_in_threadpool(access_log.record, self.engine, [entry])
         except SQLAlchemyError as exc:
             # A store outage must not turn the answer into an error: say so in the log instead.
             log.error("cannot write the access log (%s): %s", exc.__class__.__name__, entry)
+
+    def _repeated_anonymous(self, entry: Access) -> bool:
+        """Return True for an anonymous refused read when its client had one logged in the last minute.
+
+        Otherwise anyone could make every GET they send cost a database write; refused attempts
+        to change something are each kept.
+        """
+        if entry.actor is not None or entry.status != 401 or entry.method not in ("GET", "HEAD"):
+            return False
+        now = time.monotonic()
+        client = entry.client or "unknown"
+        if now - self._anonymous.get(client, -ANONYMOUS_EVERY) < ANONYMOUS_EVERY:
+            return True
+        if len(self._anonymous) > 10_000:
+            self._anonymous = {
+                c: t for c, t in self._anonymous.items() if now - t < ANONYMOUS_EVERY
+            }
+        self._anonymous[client] = now
+        return False
 
 
 def _entry(scope: Scope, status: int) -> Access | None:
