@@ -59,6 +59,12 @@ SETTLE = timedelta(minutes=5)
 """How long after a bucket ends its results may still arrive (a check's run, a write batch)."""
 
 
+def watermarks(connection: Connection) -> dict[Resolution, datetime]:
+    """Return, per resolution rolled up so far, the end of its last rolled-up bucket."""
+    query = select(rollup_watermarks.c.resolution, rollup_watermarks.c.rolled_up_to)
+    return {Resolution(resolution): mark for resolution, mark in connection.execute(query)}
+
+
 def roll_up(connection: Connection, now: datetime, settle: timedelta = SETTLE) -> int:
     """Roll up the buckets that ended ``settle`` before ``now`` and are not done; return rows written.
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, select
 
 from watchkeeper.results import Status
-from watchkeeper.store.rollups import Resolution
-from watchkeeper.store.tables import results, rollup_watermarks, rollups
+from watchkeeper.store.rollups import Resolution, watermarks
+from watchkeeper.store.tables import results, rollups
 
 RANGES = {
     "1h": timedelta(hours=1),
@@ -58,11 +58,7 @@ def read_series(connection: Connection, check: str, since: datetime, until: date
     resolution = resolution_for(until - since)
     if resolution is None:
         return Series(check, since, until, "raw", _raw_points(connection, check, since, until))
-    mark = connection.scalar(
-        select(rollup_watermarks.c.rolled_up_to).where(
-            rollup_watermarks.c.resolution == resolution.value
-        )
-    )
+    mark = watermarks(connection).get(resolution)
     mark = min(max(mark or since, since), until)
     query = (
         select(

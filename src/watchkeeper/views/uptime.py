@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, case, func, select
 
 from watchkeeper.results import Status
-from watchkeeper.store.rollups import Resolution
-from watchkeeper.store.tables import results, rollup_watermarks, rollups
+from watchkeeper.store.rollups import Resolution, watermarks
+from watchkeeper.store.tables import results, rollups
 
 SPARK_HOURS = 24
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -57,20 +57,15 @@ def read_uptime(connection: Connection, now: datetime, checks: Sequence[str]) ->
     Windows end now and start on a UTC boundary: 7d is today and the six days before, 24h the
     24 whole hours before this one.
     """
-    marks: dict[str, datetime] = {
-        resolution: mark
-        for resolution, mark in connection.execute(
-            select(rollup_watermarks.c.resolution, rollup_watermarks.c.rolled_up_to)
-        )
-    }
+    marks = watermarks(connection)
     this_hour = Resolution.HOUR.floor(now)
     today = Resolution.DAY.floor(now)
     month_start = today - timedelta(days=29)
     week_start = today - timedelta(days=6)
     day_start = this_hour - timedelta(hours=SPARK_HOURS)
-    day_mark = min(marks.get(Resolution.DAY.value) or month_start, today)
+    day_mark = min(marks.get(Resolution.DAY) or month_start, today)
     day_mark = max(day_mark, month_start)
-    hour_mark = marks.get(Resolution.HOUR.value) or min(day_mark, day_start)
+    hour_mark = marks.get(Resolution.HOUR) or min(day_mark, day_start)
     hour_mark = max(min(hour_mark, this_hour + timedelta(hours=1)), min(day_mark, day_start))
     found: dict[str, Uptime] = defaultdict(Uptime)
 
@@ -139,14 +134,9 @@ def read_day_bars(
     """Return the per-day tallies of each of ``checks`` for the last ``days`` UTC days, today last."""
     today = Resolution.DAY.floor(now)
     first = today - timedelta(days=days - 1)
-    marks: dict[str, datetime] = {
-        resolution: mark
-        for resolution, mark in connection.execute(
-            select(rollup_watermarks.c.resolution, rollup_watermarks.c.rolled_up_to)
-        )
-    }
-    day_mark = max(min(marks.get(Resolution.DAY.value) or first, today), first)
-    hour_mark = max(marks.get(Resolution.HOUR.value) or day_mark, day_mark)
+    marks = watermarks(connection)
+    day_mark = max(min(marks.get(Resolution.DAY) or first, today), first)
+    hour_mark = max(marks.get(Resolution.HOUR) or day_mark, day_mark)
     found: dict[str, list[Tally]] = defaultdict(lambda: [Tally() for _ in range(days)])
 
     def add(name: str, moment: datetime, count: int, failures: int) -> None:
