@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
-import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from watchkeeper.config.reading import Path_, Positions, PositionsReader, position, read_plain
+from watchkeeper.config.references import dangling
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
 
@@ -261,86 +261,5 @@ def _duplicate_names(data: dict[str, Any], positions: Positions, filename: str) 
 
 
 def _references(config: Config, positions: Positions, filename: str) -> list[Problem]:
-    """Report names that point nowhere: dependencies, channels of routes, channel URLs."""
-    problems = []
-
-    def at(loc: Path_, message: str) -> None:
-        line, column = positions.at(loc)
-        problems.append(Problem(filename, line, column, message))
-
-    checks = {c.name for c in config.checks}
-    channels = set(config.notifications.channels)
-    for i, check in enumerate(config.checks):
-        for j, dep in enumerate(check.depends_on):
-            if dep == check.name:
-                at(("checks", i, "depends_on", j), f"check {dep!r} cannot depend on itself")
-            elif dep not in checks:
-                at(("checks", i, "depends_on", j), f"unknown check {dep!r}{_close(dep, checks)}")
-        for j, channel in enumerate(check.alert.route if check.alert else ()):
-            if channel not in channels:
-                at(("checks", i, "alert", "route", j), _unknown_channel(channel, channels))
-    for i, route in enumerate(config.notifications.routes):
-        for j, channel in enumerate(route.channels):
-            if channel not in channels:
-                at(
-                    ("notifications", "routes", i, "channels", j),
-                    _unknown_channel(channel, channels),
-                )
-    for name, urls in config.notifications.channels.items():
-        for j, url in enumerate(urls):
-            if not _apprise_accepts(url):
-                at(
-                    ("notifications", "channels", name, j),
-                    f"channel {name!r}: not a URL Apprise can send to (e.g. json://host/path, "
-                    "mailto://user@host, slack://…)",
-                )
-    cycle = _dependency_cycle({c.name: c.depends_on for c in config.checks})
-    if cycle:
-        index = next(i for i, c in enumerate(config.checks) if c.name == cycle[0])
-        at(("checks", index, "depends_on"), f"dependency cycle: {' -> '.join(cycle)}")
-    return problems
-
-
-def _close(name: str, known: set[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _unknown_channel(name: str, channels: set[str]) -> str:
-    known = ", ".join(sorted(channels)) or "none are defined under notifications.channels"
-    return f"unknown channel {name!r}{_close(name, channels)}; channels: {known}"
-
-
-def _apprise_accepts(url: str) -> bool:
-    import apprise  # slow to import: only configs with channels pay for it
-
-    # Apprise logs the URL it could not parse, secrets and all: the loader reports it instead.
-    apprise_log = logging.getLogger("apprise")
-    was_disabled, apprise_log.disabled = apprise_log.disabled, True
-    try:
-        return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
-    finally:
-        apprise_log.disabled = was_disabled
-
-
-def _dependency_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
-    """Return one cycle of ``depends_on`` as a path of names, or None."""
-    done: set[str] = set()
-
-    def visit(name: str, path: list[str]) -> list[str] | None:
-        if name in path:
-            return [*path[path.index(name) :], name]
-        if name in done or name not in graph:
-            return None
-        for dep in graph[name]:
-            found = visit(dep, [*path, name])
-            if found:
-                return found
-        done.add(name)
-        return None
-
-    for start in graph:
-        found = visit(start, [])
-        if found:
-            return found
-    return None
+    """Report names that point nowhere, each at its place in the file."""
+    return [Problem(filename, *positions.at(loc), message) for loc, message in dangling(config)]

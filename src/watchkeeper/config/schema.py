@@ -15,6 +15,8 @@ from watchkeeper.config.alerting import (
     MaintenanceWindow,
     NotificationsConfig,
 )
+from watchkeeper.config.incidents import IncidentsConfig
+from watchkeeper.config.procedures import Procedure, Runbook
 from watchkeeper.config.specs import (
     SPEC_KINDS,
     CommandSpec,
@@ -175,6 +177,17 @@ class Config(Model):
     notifications: NotificationsConfig = NotificationsConfig()
     maintenance: tuple[MaintenanceWindow, ...] = ()
     checks: tuple[Check, ...] = ()
+    incidents: IncidentsConfig = IncidentsConfig()
+    procedures: tuple[Procedure, ...] = ()
+    runbooks: tuple[Runbook, ...] = ()
+
+    def procedure(self, name: str) -> Procedure | None:
+        """Return the procedure called ``name``, if there is one."""
+        return next((p for p in self.procedures if p.name == name), None)
+
+    def runbook(self, name: str) -> Runbook | None:
+        """Return the runbook called ``name``, if there is one."""
+        return next((r for r in self.runbooks if r.name == name), None)
 
     def alert_rule(self, check: Check) -> AlertRule:
         """Return the check's alert rule: its own keys over the alerting defaults."""

@@ -267,3 +267,144 @@ access_log = Table(
     Index("ix_access_log_at", "at"),
 )
 """Who did what through the API and the pages: sign-ins, refusals and every change."""
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("title", String(), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("summary", Text(), nullable=False, server_default=""),
+    Column("source_key", String()),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("opened_by", String(), nullable=False),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("acknowledged_by", String()),
+    Column("mitigated_at", UTCDateTime()),
+    Column("mitigated_by", String()),
+    Column("resolved_at", UTCDateTime()),
+    Column("resolved_by", String()),
+    Column("closed_at", UTCDateTime()),
+    Column("closed_by", String()),
+    Column("policy", JSON(), nullable=False),
+    Column("level", Integer(), nullable=False, server_default="0"),
+    Column("respond_by", UTCDateTime(), nullable=False),
+    Column("response_breached_at", UTCDateTime()),
+    Column("status_update_breached_at", UTCDateTime()),
+    Column("postmortem_path", String()),
+    Index("ix_incidents_state", "state", "opened_at"),
+    Index("ix_incidents_opened", "opened_at"),
+)
+"""Incidents; ``policy`` is the severity's SLA and escalation levels as they were when it opened."""
+
+incident_alerts = Table(
+    "incident_alerts",
+    metadata,
+    Column("alert_id", RowId, ForeignKey("alerts.id"), primary_key=True),
+    Column("incident_id", RowId, ForeignKey("incidents.id"), nullable=False),
+    Column("attached_at", UTCDateTime(), nullable=False),
+    Index("ix_incident_alerts_incident", "incident_id"),
+)
+"""The alerts that caused or joined an incident (an alert belongs to one incident at most)."""
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("incident_id", RowId, ForeignKey("incidents.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("actor", String()),
+    Column("text", Text(), nullable=False, server_default=""),
+    Column("data", JSON()),
+    Index("ix_incident_events_incident", "incident_id", "id"),
+)
+"""An incident's timeline: state changes, notes, alerts, notifications, breaches, checklist ticks."""
+
+procedure_schedule = Table(
+    "procedure_schedule",
+    metadata,
+    Column("procedure", String(), primary_key=True),
+    Column("next_at", UTCDateTime(), nullable=False),
+)
+"""When each scheduled procedure next becomes a checklist run."""
+
+checklist_runs = Table(
+    "checklist_runs",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("procedure", String()),
+    Column("incident_id", RowId, ForeignKey("incidents.id")),
+    Column("phase", String()),
+    Column("title", String(), nullable=False),
+    Column("owner", String(), nullable=False, server_default=""),
+    Column("state", String(16), nullable=False),
+    Column("scheduled_for", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(), nullable=False),
+    Column("completed_at", UTCDateTime()),
+    Column("completed_by", String()),
+    Column("overdue_at", UTCDateTime()),
+    Column("escalated_at", UTCDateTime()),
+    Column("issues_found", Text(), nullable=False, server_default=""),
+    Column("actions_taken", Text(), nullable=False, server_default=""),
+    Column("escalations_made", Text(), nullable=False, server_default=""),
+    Index("ux_checklist_runs_occurrence", "procedure", "scheduled_for", unique=True),
+    Index("ix_checklist_runs_incident", "incident_id"),
+    Index("ix_checklist_runs_open", "state", "due_at"),
+)
+"""Checklists: one per procedure occurrence (unique, so two workers cannot both create it) or incident phase."""
+
+checklist_items = Table(
+    "checklist_items",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("run_id", RowId, ForeignKey("checklist_runs.id"), nullable=False),
+    Column("position", Integer(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text(), nullable=False),
+    Column("check_name", String()),
+    Column("argv", JSON()),
+    Column("timeout", Float()),
+    Column("state", String(16), nullable=False),
+    Column("decided_by", String()),
+    Column("decided_at", UTCDateTime()),
+    Column("note", Text(), nullable=False, server_default=""),
+    Column("output", Text()),
+    Column("exit_code", Integer()),
+    Index("ux_checklist_items_position", "run_id", "position", unique=True),
+)
+"""The items of a checklist run, each decided by the machine (check, run) or a person (manual)."""
+
+runbook_runs = Table(
+    "runbook_runs",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("runbook", String(), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("started_by", String(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("outcome", String(16)),
+    Index("ix_runbook_runs_runbook", "runbook", "started_at"),
+)
+"""Each time a runbook was run, by whom, and how it ended."""
+
+runbook_steps = Table(
+    "runbook_steps",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("run_id", RowId, ForeignKey("runbook_runs.id"), nullable=False),
+    Column("position", Integer(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text(), nullable=False),
+    Column("argv", JSON()),
+    Column("outcome", String(16), nullable=False),
+    Column("exit_code", Integer()),
+    Column("output", Text()),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("duration_ms", Float(), nullable=False),
+    Index("ix_runbook_steps_run", "run_id", "position"),
+)
+"""Every step of a runbook run: its output (secrets redacted) and outcome."""

@@ -1,0 +1,143 @@
+"""The config of procedures (scheduled checklists) and runbooks (step lists run on demand)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from watchkeeper.config.types import Condition, Duration, Model, ScheduleText
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class StepKind(StrEnum):
+    """Who decides a step: a check's result, a command's exit code, or a person."""
+
+    CHECK = "check"
+    RUN = "run"
+    MANUAL = "manual"
+
+
+class Step(Model):
+    """One step: ``check: NAME``, ``run: [argv…]`` or ``manual: what a person verifies``."""
+
+    check: str | None = None
+    run: tuple[str, ...] | None = None
+    manual: str | None = None
+    title: str | None = Field(default=None, description="how the step reads; default from the step")
+    timeout: Duration = 300.0
+    confirm: bool = Field(default=False, description="runbooks: ask before running this step")
+
+    @field_validator("run", mode="before")
+    @classmethod
+    def _argv(cls, v: Any) -> Any:
+        # `run: "git log -3"` is split like a shell would, but never run by one.
+        return shlex.split(v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Step:
+        given = [k for k in StepKind if getattr(self, k.value) is not None]
+        if len(given) != 1:
+            raise ValueError("a step has exactly one of check:, run: or manual:")
+        if self.run is not None and not self.run:
+            raise ValueError("run: needs a program, e.g. [git, log, --oneline, '-3']")
+        return self
+
+    @property
+    def kind(self) -> StepKind:
+        """Return whether this step is a check, a command or manual."""
+        return next(k for k in StepKind if getattr(self, k.value) is not None)
+
+    @property
+    def label(self) -> str:
+        """Return the text a checklist shows for this step."""
+        if self.title:
+            return self.title
+        if self.check is not None:
+            return f"Check {self.check} passes"
+        if self.run is not None:
+            return "Run " + shlex.join(self.run)
+        return self.manual or ""
+
+
+def _name(v: str, what: str) -> str:
+    if not _NAME.match(v):
+        raise ValueError(
+            f"bad {what} name {v!r}: use letters, digits, '-', '_' and '.', starting with a letter or digit"
+        )
+    return v
+
+
+class Procedure(Model):
+    """A routine from the guide: on its schedule it becomes a checklist run someone must complete."""
+
+    name: str
+    title: str = ""
+    description: str = ""
+    schedule: ScheduleText | None = Field(
+        default=None, description="when a run is created; none: started by hand only"
+    )
+    owner: str = ""
+    duration: Duration | None = Field(default=None, description="how long the routine takes")
+    priority: Literal["critical", "high", "medium", "low"] = "medium"
+    window: Duration | None = Field(
+        default=None,
+        description="time to complete a run before it is overdue; default: until the next",
+    )
+    notify: tuple[str, ...] = Field(
+        default=(), description="channels told of overdue runs and escalations; default: all"
+    )
+    steps: tuple[Step, ...] = Field(min_length=1)
+    escalate_if: tuple[Condition, ...] = Field(
+        default=(),
+        description="over failed_steps, skipped_steps, passed_steps, total_steps, overdue",
+    )
+    escalate_to: str | None = Field(
+        default=None,
+        description="an incident severity to open when escalating; default: alert only",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _name(v, "procedure")
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _channels(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _no_confirm(self) -> Procedure:
+        if any(step.confirm for step in self.steps):
+            raise ValueError("confirm: is for runbooks; a procedure's run: steps run on schedule")
+        return self
+
+    @property
+    def heading(self) -> str:
+        """Return the title, or the name when there is none."""
+        return self.title or self.name
+
+
+class Runbook(Model):
+    """Named steps for a known situation ("Restart service"), run with ``watchkeeper runbook run``."""
+
+    name: str
+    title: str = ""
+    description: str = ""
+    steps: tuple[Step, ...] = Field(min_length=1)
+    keep_going: bool = Field(default=False, description="run later steps after one fails")
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _name(v, "runbook")
+
+    @property
+    def heading(self) -> str:
+        """Return the title, or the name when there is none."""
+        return self.title or self.name

@@ -1,0 +1,1 @@
+"""Procedures as checklists on a schedule, and runbooks run on demand."""
