@@ -6,11 +6,13 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.pg_server import create_database, drop_database, temporary_cluster
 from watchkeeper.probes import ProbeContext
+from watchkeeper.store.store import Store
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +52,15 @@ def closed_port() -> Iterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, migrated store on each backend: a SQLite file, then a real PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/watchkeeper.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    opened = Store.open(url)
+    yield opened
+    opened.close()
