@@ -74,6 +74,11 @@ class LoadedConfig:
             store_path = self.path.parent / store_path
         return f"sqlite:///{store_path.resolve()}"
 
+    @property
+    def postmortem_dir(self) -> Path:
+        """Return where post-mortems are written: ``incidents.postmortem_dir``, relative to the config."""
+        return (self.path.parent / self.config.incidents.postmortem_dir).resolve()
+
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
     """Given a config file's path, return it validated, or raise ConfigError listing every problem."""
