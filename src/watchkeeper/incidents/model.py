@@ -136,6 +136,11 @@ class Incident:
     status_update_breached_at: datetime | None = None
     postmortem_path: str | None = None
 
+    @property
+    def responded_at(self) -> datetime | None:
+        """Return the first response: acknowledgement, else mitigation, else resolution (or None)."""
+        return self.acknowledged_at or self.mitigated_at or self.resolved_at
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -147,3 +152,7 @@ class TimelineEntry:
     actor: str | None
     text: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+class IncidentError(Exception):
+    """An incident change that cannot be made; the message says why and what to do instead."""
