@@ -1,6 +1,16 @@
 """The ``watchkeeper`` command: thin wrappers over the config, engine, store, alerting and server."""
 
-from watchkeeper.cli import alerts, checks, runbooks, serving, users
+from watchkeeper.cli import alerts, checklists, checks, incidents, runbooks, serving, users
 from watchkeeper.cli.common import app, main
 
-__all__ = ["alerts", "app", "checks", "main", "runbooks", "serving", "users"]
+__all__ = [
+    "alerts",
+    "app",
+    "checklists",
+    "checks",
+    "incidents",
+    "main",
+    "runbooks",
+    "serving",
+    "users",
+]

@@ -1,0 +1,380 @@
+"""Checklist runs in the store: create them, decide their items, add notes, complete them.
+
+A run is a procedure's occurrence or an incident's phase. Items are addressed by their 1-based
+position. Every function works in the caller's transaction; those that change a run lock it first
+(``FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so a person and the machine deciding
+the same run at once take turns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from watchkeeper.config.procedures import StepKind
+from watchkeeper.incidents.model import TimelineKind
+from watchkeeper.incidents.timeline import add_entry
+from watchkeeper.procedures.model import Item, ItemState, NoteField, Run, RunState
+from watchkeeper.store.tables import checklist_items, checklist_runs
+
+
+class ChecklistError(Exception):
+    """A checklist change that cannot be made; the message says why and what to do instead."""
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item of a run about to be created."""
+
+    kind: StepKind
+    text: str
+    check_name: str | None = None
+    argv: tuple[str, ...] | None = None
+    timeout: float | None = None
+
+
+MARKS = {ItemState.PASSED: "✓", ItemState.FAILED: "✗", ItemState.SKIPPED: "↷"}
+"""How a decided item is marked in timelines and listings."""
+
+
+def create_run(
+    connection: Connection,
+    *,
+    title: str,
+    items: Sequence[NewItem],
+    scheduled_for: datetime,
+    created_by: str,
+    now: datetime,
+    procedure: str | None = None,
+    incident_id: int | None = None,
+    phase: str | None = None,
+    owner: str = "",
+    due_at: datetime | None = None,
+) -> int | None:
+    """Insert a run with its items (all pending); return its id, or None if the procedure's run
+    for ``scheduled_for`` already exists (the caller's transaction goes on)."""
+    if procedure is not None and _occurrence_exists(connection, procedure, scheduled_for):
+        return None
+    try:
+        # The unique index decides races between workers; the caller's transaction goes on.
+        with undo_alone(connection):
+            inserted = connection.execute(
+                insert(checklist_runs).values(
+                    procedure=procedure,
+                    incident_id=incident_id,
+                    phase=phase,
+                    title=title,
+                    owner=owner,
+                    state=RunState.OPEN.value,
+                    scheduled_for=scheduled_for,
+                    due_at=due_at,
+                    created_at=now,
+                    created_by=created_by,
+                )
+            )
+            key = inserted.inserted_primary_key
+            assert key is not None
+            run_id = int(key[0])
+            if items:
+                connection.execute(
+                    insert(checklist_items),
+                    [
+                        {
+                            "run_id": run_id,
+                            "position": position,
+                            "kind": StepKind(item.kind).value,
+                            "text": item.text,
+                            "check_name": item.check_name,
+                            "argv": list(item.argv) if item.argv is not None else None,
+                            "timeout": item.timeout,
+                            "state": ItemState.PENDING.value,
+                        }
+                        for position, item in enumerate(items, 1)
+                    ],
+                )
+    except IntegrityError:
+        if procedure is not None and _occurrence_exists(connection, procedure, scheduled_for):
+            return None
+        raise
+    return run_id
+
+
+def undo_alone(connection: Connection) -> AbstractContextManager[object]:
+    """Return a context in which a failing statement is undone without the caller's transaction.
+
+    PostgreSQL aborts the whole transaction on an error, so this is a savepoint there. SQLite
+    undoes just the failed statement, and pysqlite's savepoint would commit the caller's
+    transaction early when it is the first statement in it.
+    """
+    if connection.dialect.name == "sqlite":
+        return contextlib.nullcontext()
+    return connection.begin_nested()
+
+
+def get_run(connection: Connection, run_id: int) -> Run | None:
+    """Return the run with its items, or None if there is no such run."""
+    row = connection.execute(select(checklist_runs).where(checklist_runs.c.id == run_id)).first()
+    return None if row is None else _with_items(connection, [row])[0]
+
+
+def lock_run(connection: Connection, run_id: int) -> Run | None:
+    """Return the run like ``get_run``, locked against other writers until the transaction ends."""
+    query = select(checklist_runs).where(checklist_runs.c.id == run_id)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    return None if row is None else _with_items(connection, [row])[0]
+
+
+def list_runs(
+    connection: Connection,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    procedure: str | None = None,
+    incident_id: int | None = None,
+    state: RunState | None = None,
+    limit: int = 200,
+) -> list[Run]:
+    """Return runs scheduled in [since, until) matching the filters, newest scheduled first."""
+    query = select(checklist_runs)
+    if since is not None:
+        query = query.where(checklist_runs.c.scheduled_for >= since)
+    if until is not None:
+        query = query.where(checklist_runs.c.scheduled_for < until)
+    if procedure is not None:
+        query = query.where(checklist_runs.c.procedure == procedure)
+    if incident_id is not None:
+        query = query.where(checklist_runs.c.incident_id == incident_id)
+    if state is not None:
+        query = query.where(checklist_runs.c.state == RunState(state).value)
+    query = query.order_by(checklist_runs.c.scheduled_for.desc(), checklist_runs.c.id.desc())
+    return _with_items(connection, list(connection.execute(query.limit(limit))))
+
+
+def decide(
+    connection: Connection,
+    run_id: int,
+    position: int,
+    state: ItemState,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    output: str | None = None,
+    exit_code: int | None = None,
+) -> Item:
+    """Decide item ``position`` of an open run (a person may correct any earlier decision); return it."""
+    state = ItemState(state)
+    if state is ItemState.PENDING:
+        raise ChecklistError(
+            f"pending is not a decision: mark item {position} of run {run_id} "
+            "passed, failed or skipped"
+        )
+    run = _open_run(connection, run_id)
+    item = _item(run, position)
+    connection.execute(
+        update(checklist_items)
+        .where(checklist_items.c.id == item.id)
+        .values(
+            state=state.value,
+            decided_by=actor,
+            decided_at=now,
+            note=note,
+            output=output,
+            exit_code=exit_code,
+        )
+    )
+    if run.incident_id is not None:
+        said = f" ({note})" if note else ""
+        add_entry(
+            connection,
+            run.incident_id,
+            TimelineKind.CHECKLIST,
+            now,
+            actor,
+            f"{run.phase or run.title}: {MARKS[state]} {item.text}{said}",
+            {"run_id": run.id, "position": position, "state": state.value},
+        )
+    return Item(
+        id=item.id,
+        run_id=item.run_id,
+        position=item.position,
+        kind=item.kind,
+        text=item.text,
+        state=state,
+        check_name=item.check_name,
+        argv=item.argv,
+        timeout=item.timeout,
+        decided_by=actor,
+        decided_at=now,
+        note=note,
+        output=output,
+        exit_code=exit_code,
+    )
+
+
+def annotate(connection: Connection, run_id: int, position: int, note: str) -> None:
+    """Set the note of a still pending item (why it waits) without deciding it."""
+    connection.execute(
+        update(checklist_items)
+        .where(
+            checklist_items.c.run_id == run_id,
+            checklist_items.c.position == position,
+            checklist_items.c.state == ItemState.PENDING.value,
+        )
+        .values(note=note)
+    )
+
+
+def set_note(
+    connection: Connection, run_id: int, field: NoteField, text: str, actor: str, now: datetime
+) -> None:
+    """Append ``text`` as a line of the run's ``field`` note (what was there stays)."""
+    field = NoteField(field)
+    run = lock_run(connection, run_id)
+    if run is None:
+        raise ChecklistError(f"no checklist run {run_id}: see `watchkeeper checklist list`")
+    line = text.strip()
+    if not line:
+        raise ChecklistError(f"an empty note adds nothing to run {run_id}; write what you found")
+    before: str = getattr(run, field.value)
+    after = f"{before}\n{line}" if before else line
+    connection.execute(
+        update(checklist_runs).where(checklist_runs.c.id == run_id).values({field.value: after})
+    )
+    if run.incident_id is not None:
+        label = field.value.replace("_", " ")
+        add_entry(
+            connection,
+            run.incident_id,
+            TimelineKind.CHECKLIST,
+            now,
+            actor,
+            f"{run.phase or run.title}: {label}: {line}",
+            {"run_id": run.id, "field": field.value},
+        )
+
+
+def complete(connection: Connection, run_id: int, actor: str, now: datetime) -> Run:
+    """Complete an open run whose items are all decided; return it as completed."""
+    run = _open_run(connection, run_id)
+    pending = [item for item in run.items if item.state is ItemState.PENDING]
+    if pending:
+        listed = ", ".join(f"{item.position} ({item.text})" for item in pending)
+        raise ChecklistError(
+            f"run {run_id} still has pending items: {listed}; decide each with "
+            f"`watchkeeper checklist tick|fail|skip {run_id} ITEM` first"
+        )
+    connection.execute(
+        update(checklist_runs)
+        .where(checklist_runs.c.id == run_id)
+        .values(state=RunState.COMPLETED.value, completed_at=now, completed_by=actor)
+    )
+    if run.incident_id is not None:
+        counts = run.counts()
+        add_entry(
+            connection,
+            run.incident_id,
+            TimelineKind.CHECKLIST,
+            now,
+            actor,
+            f"{run.phase or run.title}: checklist completed "
+            f"({counts[ItemState.PASSED]} passed, {counts[ItemState.FAILED]} failed, "
+            f"{counts[ItemState.SKIPPED]} skipped)",
+            {"run_id": run.id, "state": RunState.COMPLETED.value},
+        )
+    completed = get_run(connection, run_id)
+    assert completed is not None
+    return completed
+
+
+def _open_run(connection: Connection, run_id: int) -> Run:
+    run = lock_run(connection, run_id)
+    if run is None:
+        raise ChecklistError(f"no checklist run {run_id}: see `watchkeeper checklist list`")
+    if run.state is RunState.COMPLETED:
+        raise ChecklistError(
+            f"run {run_id} was completed by {run.completed_by} and is read-only; "
+            "start a new run to check again"
+        )
+    return run
+
+
+def _item(run: Run, position: int) -> Item:
+    for item in run.items:
+        if item.position == position:
+            return item
+    raise ChecklistError(
+        f"run {run.id} has no item {position}: its items are 1 to {len(run.items)}"
+    )
+
+
+def _occurrence_exists(connection: Connection, procedure: str, scheduled_for: datetime) -> bool:
+    query = select(checklist_runs.c.id).where(
+        checklist_runs.c.procedure == procedure, checklist_runs.c.scheduled_for == scheduled_for
+    )
+    return connection.execute(query).first() is not None
+
+
+def _with_items(connection: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+    """Given run rows, return them as runs with their items, in the same order."""
+    items: dict[int, list[Item]] = {row.id: [] for row in rows}
+    if items:
+        query = (
+            select(checklist_items)
+            .where(checklist_items.c.run_id.in_(list(items)))
+            .order_by(checklist_items.c.run_id, checklist_items.c.position)
+        )
+        for item in connection.execute(query):
+            items[item.run_id].append(_item_from_row(item))
+    return [_run_from_row(row, tuple(items[row.id])) for row in rows]
+
+
+def _item_from_row(row: Row[Any]) -> Item:
+    return Item(
+        id=row.id,
+        run_id=row.run_id,
+        position=row.position,
+        kind=StepKind(row.kind),
+        text=row.text,
+        state=ItemState(row.state),
+        check_name=row.check_name,
+        argv=tuple(row.argv) if row.argv is not None else None,
+        timeout=row.timeout,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        note=row.note,
+        output=row.output,
+        exit_code=row.exit_code,
+    )
+
+
+def _run_from_row(row: Row[Any], items: tuple[Item, ...]) -> Run:
+    return Run(
+        id=row.id,
+        title=row.title,
+        state=RunState(row.state),
+        scheduled_for=row.scheduled_for,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        items=items,
+        procedure=row.procedure,
+        incident_id=row.incident_id,
+        phase=row.phase,
+        owner=row.owner,
+        due_at=row.due_at,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+        overdue_at=row.overdue_at,
+        escalated_at=row.escalated_at,
+        issues_found=row.issues_found,
+        actions_taken=row.actions_taken,
+        escalations_made=row.escalations_made,
+    )
