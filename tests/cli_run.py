@@ -38,6 +38,7 @@ async def run_cli(
         "-m",
         "watchkeeper",
         *map(str, args),
+        stdin=asyncio.subprocess.DEVNULL,  # a command that prompts must not wait on the test's terminal
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=cli_env(env),

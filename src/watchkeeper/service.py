@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +20,9 @@ from watchkeeper.config.schema import Config
 from watchkeeper.engine.plan import CheckPlan, plan_checks
 from watchkeeper.engine.runner import Runner
 from watchkeeper.engine.scheduler import Scheduler
+from watchkeeper.incidents.worker import IncidentWorker
 from watchkeeper.probes import ProbeContext
+from watchkeeper.procedures.worker import ProcedureWorker
 from watchkeeper.results import Result
 from watchkeeper.store.rollups import SETTLE
 from watchkeeper.store.store import Retention, Store, StoreError
@@ -29,6 +32,8 @@ log = logging.getLogger("watchkeeper.service")
 
 UPKEEP_EVERY = 60.0
 """Seconds between rollup-and-prune passes."""
+OPERATIONS_EVERY = 2.0
+"""Seconds between passes over incidents (opening, escalation) and procedures (runs, overdue)."""
 
 
 class Watchkeeper:
@@ -44,6 +49,10 @@ class Watchkeeper:
             self.runner, self._record, max_concurrency=loaded.config.defaults.concurrency
         )
         self.alerting = AlertWorker(store.engine, loaded.config, self.runner.secrets)
+        self.incidents = IncidentWorker(store.engine, loaded.config)
+        self.procedures = ProcedureWorker(
+            store.engine, loaded.config, self.run_now, self.runner.secrets
+        )
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
         self._background: set[asyncio.Task[bool]] = set()
@@ -80,6 +89,7 @@ class Watchkeeper:
             asyncio.create_task(self._upkeep(), name="upkeep"),
             asyncio.create_task(self._watch_config(), name="watch-config"),
             asyncio.create_task(self.alerting.run(self.writer.written), name="alerting"),
+            asyncio.create_task(self._operations(), name="operations"),
         ]
         for task in tasks:
             task.add_done_callback(self._task_ended)
@@ -134,6 +144,8 @@ class Watchkeeper:
         self.loaded = loaded
         self.scheduler.set_plans(plans)
         self.alerting.set_config(loaded.config)
+        self.incidents.set_config(loaded.config)
+        self.procedures.set_config(loaded.config)
         log.info("config reloaded: %d checks", len(self.scheduler.plans))
         return True
 
@@ -180,6 +192,38 @@ class Watchkeeper:
                 await (
                     self.reload()
                 )  # never raises: a bad edit is logged and the running config kept
+
+    async def _operations(self) -> None:
+        # Two loops: a procedure pass may wait minutes on a command, and escalation must not.
+        await asyncio.gather(
+            self._every(OPERATIONS_EVERY, self.incident_step),
+            self._every(OPERATIONS_EVERY, self.procedure_step),
+        )
+
+    async def _every(self, seconds: float, step: Callable[[datetime], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await step(datetime.now(UTC))
+
+    async def incident_step(self, now: datetime) -> None:
+        """Open incidents from firing alerts and escalate unacknowledged ones; never raises."""
+        try:
+            queued = await asyncio.to_thread(self.incidents.step, now)
+        except Exception:
+            log.exception("incident pass failed; will try again in %ss", OPERATIONS_EVERY)
+            return
+        if queued:
+            self.alerting.wake_sender()
+
+    async def procedure_step(self, now: datetime) -> None:
+        """Create due checklist runs, decide their machine items, chase overdue ones; never raises."""
+        try:
+            queued = await self.procedures.step(now)
+        except Exception:
+            log.exception("procedure pass failed; will try again in %ss", OPERATIONS_EVERY)
+            return
+        if queued:
+            self.alerting.wake_sender()
 
     async def _upkeep(self) -> None:
         while True:

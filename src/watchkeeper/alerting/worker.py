@@ -50,6 +50,10 @@ class AlertWorker:
         self.engine.set_config(config)
         self.sender.set_channels(channels_of(config, self.secrets))
 
+    def wake_sender(self) -> None:
+        """Deliver what was just queued in the outbox now rather than at the next poll."""
+        self._wake_sender.set()
+
     async def run(self, written: asyncio.Event) -> None:
         """Pass the engine over new results whenever ``written`` is set (or every IDLE seconds)."""
         sender = asyncio.create_task(self.sender.run(self._wake_sender), name="sender")
@@ -73,7 +77,7 @@ class AlertWorker:
             log.exception("alert engine pass failed; retrying")
             return
         if queued:
-            self._wake_sender.set()
+            self.wake_sender()
 
     def _step(self, now: datetime) -> int:
         # A thread lock, not an asyncio one: a cancelled await leaves its thread running, and the
