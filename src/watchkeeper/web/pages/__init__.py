@@ -1,11 +1,21 @@
-"""The server-rendered dashboard: sign-in, summary, checks, alerts, silences and the status page."""
+"""The server-rendered dashboard: sign-in, summary, checks, alerts, silences, incidents,
+checklists and the status page."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from watchkeeper.web.pages import alerts, check, checks, login, status, summary
+from watchkeeper.web.pages import (
+    alerts,
+    check,
+    checklists,
+    checks,
+    incidents,
+    login,
+    status,
+    summary,
+)
 
 router = APIRouter(include_in_schema=False)
-for part in (login, summary, checks, check, alerts, status):
+for part in (login, summary, checks, check, alerts, incidents, checklists, status):
     router.include_router(part.router)

@@ -42,6 +42,8 @@ NAV = (
     ("/", "Summary"),
     ("/checks", "Checks"),
     ("/alerts", "Alerts"),
+    ("/incidents", "Incidents"),
+    ("/checklists", "Checklists"),
     ("/silences", "Silences"),
     ("/status", "Status"),
 )

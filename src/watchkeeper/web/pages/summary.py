@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from watchkeeper.views.uptime import WINDOWS
 from watchkeeper.web.pages.formats import percent
+from watchkeeper.web.pages.incidents import open_work
 from watchkeeper.web.pages.render import Viewer, clock, dashboard, page
 
 router = APIRouter()
@@ -51,6 +52,7 @@ def summary(request: Request, who: Viewer) -> Response:
         ],
         "uptime": [(w, percent(overview.uptime[w])) for w in WINDOWS],
         "cards": cards,
+        "work": open_work(request),
         "total": sum(counts.values()),
     }
     return page(request, "summary.html", who, context, title="Summary")

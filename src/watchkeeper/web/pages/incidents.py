@@ -1,0 +1,388 @@
+"""Incidents at ``/incidents``: the active ones first, 30-day figures, and opening one by hand.
+
+An incident's page, ``/incidents/ID``, moves it through its states, shows its SLA, alerts, phase
+checklists and timeline, takes notes and writes its post-mortem. A refused change (closing
+without the post-mortem a severity requires) is shown on the page, in the core's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from watchkeeper.auth.model import Principal
+from watchkeeper.config.units import format_duration
+from watchkeeper.incidents import lifecycle, postmortem, records, stats, timeline
+from watchkeeper.incidents.model import Incident, IncidentError, IncidentState, TimelineKind
+from watchkeeper.procedures import checklists
+from watchkeeper.procedures.model import RunState
+from watchkeeper.web.pages.checklists import ago_words, due_words, run_view, span_words, utc
+from watchkeeper.web.pages.render import (
+    Operator,
+    Viewer,
+    clock,
+    dashboard,
+    not_found,
+    page,
+)
+
+router = APIRouter()
+
+STATS_WINDOW = timedelta(days=30)
+RECENT_SHOWN = 30
+SEVERITY_COLOURS = 4
+"""Severities are coloured by rank in the config: the first red, then orange, amber, and blue."""
+
+
+class Action(StrEnum):
+    """The buttons that move an incident on, as they appear in their form's address."""
+
+    ACK = "ack"
+    MITIGATE = "mitigate"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+
+
+MOVES: dict[Action, tuple[str, Callable[..., Incident]]] = {
+    Action.ACK: ("Acknowledge", lifecycle.acknowledge),
+    Action.MITIGATE: ("Mitigate", lifecycle.mitigate),
+    Action.RESOLVE: ("Resolve", lifecycle.resolve),
+    Action.CLOSE: ("Close", lifecycle.close),
+}
+"""Each button's label and the core's function it calls."""
+
+SENSIBLE: dict[IncidentState, tuple[Action, ...]] = {
+    IncidentState.OPEN: (Action.ACK, Action.MITIGATE, Action.RESOLVE),
+    IncidentState.ACKNOWLEDGED: (Action.MITIGATE, Action.RESOLVE),
+    IncidentState.MITIGATED: (Action.RESOLVE,),
+    IncidentState.RESOLVED: (Action.CLOSE,),
+    IncidentState.CLOSED: (),
+}
+"""The buttons shown in each state: forward only, and closing only once resolved."""
+
+
+@router.get("/incidents")
+def incidents_page(request: Request, who: Viewer) -> Response:
+    """Show active incidents, those of the last 30 days, and MTTA / MTTR / breaches per severity."""
+    return _incidents(request, who)
+
+
+@router.post("/incidents")
+def open_incident(
+    request: Request,
+    who: Operator,
+    title: Annotated[str, Form()] = "",
+    severity: Annotated[str, Form()] = "",
+    summary: Annotated[str, Form()] = "",
+) -> Response:
+    """Open an incident by hand and show it."""
+    request.state.action = "open incident"
+    board = dashboard(request)
+    config = board.config
+    try:
+        with board.store.engine.begin() as connection:
+            incident_id = lifecycle.open_incident(
+                connection,
+                config.incidents,
+                title=title,
+                severity=severity,
+                actor=who.user,
+                now=clock(request).now,
+                summary=summary.strip(),
+                base_url=config.server.base_url,
+            )
+    except IncidentError as exc:
+        form = {"title": title, "severity": severity, "summary": summary}
+        return _incidents(request, who, error=str(exc), form=form, status_code=400)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.get("/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: int, who: Viewer) -> Response:
+    """Show one incident: its steps, SLA, alerts, phase checklists, timeline and post-mortem."""
+    return _incident(request, who, incident_id)
+
+
+@router.post("/incidents/{incident_id}/notes")
+def add_note(
+    request: Request,
+    incident_id: int,
+    who: Operator,
+    text: Annotated[str, Form()] = "",
+    public: Annotated[bool, Form()] = False,
+) -> Response:
+    """Add a note to the timeline; a public one is a status-page update."""
+    request.state.action = "add incident note"
+    try:
+        with dashboard(request).store.engine.begin() as connection:
+            lifecycle.add_note(
+                connection, incident_id, who.user, clock(request).now, text, public=public
+            )
+    except IncidentError as exc:
+        return _incident(request, who, incident_id, error=str(exc), status_code=400)
+    return RedirectResponse(f"/incidents/{incident_id}#timeline", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/postmortem")
+def write_postmortem(request: Request, incident_id: int, who: Operator) -> Response:
+    """Draft the post-mortem into the service's post-mortem directory, once."""
+    request.state.action = "write post-mortem"
+    directory = request.app.state.wk.loaded.postmortem_dir
+    try:
+        with dashboard(request).store.engine.begin() as connection:
+            postmortem.write_postmortem(
+                connection, incident_id, directory, who.user, clock(request).now
+            )
+    except (IncidentError, OSError) as exc:
+        return _incident(request, who, incident_id, error=str(exc), status_code=409)
+    return RedirectResponse(f"/incidents/{incident_id}#postmortem-section", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/{action}")
+def move(request: Request, incident_id: int, action: Action, who: Operator) -> Response:
+    """Acknowledge, mitigate, resolve or close the incident."""
+    label, change = MOVES[action]
+    request.state.action = f"{label.lower()} incident"
+    try:
+        with dashboard(request).store.engine.begin() as connection:
+            change(connection, incident_id, who.user, clock(request).now)
+    except IncidentError as exc:
+        return _incident(request, who, incident_id, error=str(exc), status_code=409)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+def open_work(request: Request) -> dict[str, Any]:
+    """Return what needs people now, for the summary: active incidents, breaches, overdue runs."""
+    board = dashboard(request)
+    now = clock(request).now
+    ranks = _ranks(board.config.incidents.severities)
+    with board.store.engine.connect() as connection:
+        active = records.list_incidents(connection, active_only=True)
+        overdue = [
+            run
+            for run in checklists.list_runs(connection, state=RunState.OPEN, limit=1000)
+            if run.overdue(now)
+        ]
+    worst = min(active, key=lambda i: ranks(i.severity), default=None)
+    return {
+        "incidents": len(active),
+        "worst": worst.severity if worst else "",
+        "worst_colour": ranks(worst.severity) if worst else 0,
+        "breached": sum(_breached(i, now) for i in active),
+        "overdue_runs": len(overdue),
+    }
+
+
+def _incidents(
+    request: Request,
+    who: Principal,
+    *,
+    error: str = "",
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    board = dashboard(request)
+    now = clock(request).now
+    severities = board.config.incidents.severities
+    ranks = _ranks(severities)
+    with board.store.engine.connect() as connection:
+        active = records.list_incidents(connection, active_only=True, limit=500)
+        recent = [
+            i
+            for i in records.list_incidents(
+                connection, since=now - STATS_WINDOW, limit=RECENT_SHOWN + len(active)
+            )
+            if not i.state.active
+        ][:RECENT_SHOWN]
+        figures = stats.incident_stats(connection, now - STATS_WINDOW, now)
+    active.sort(key=lambda i: (ranks(i.severity), -i.opened_at.timestamp()))
+    context = {
+        "active": [_row(i, now, ranks) for i in active],
+        "recent": [_row(i, now, ranks) for i in recent],
+        "stats": [
+            {
+                "severity": f.severity or "All",
+                "colour": ranks(f.severity) if f.severity else None,
+                "opened": f.opened,
+                "still_open": f.still_open,
+                "mtta": _duration(f.mtta),
+                "mttr": _duration(f.mttr),
+                "breaches": f.response_breaches,
+                "update_breaches": f.status_update_breaches,
+            }
+            for f in figures
+        ],
+        "severities": [
+            (name, format_duration(policy.respond_within), policy.description)
+            for name, policy in severities.items()
+        ],
+        "form": form or {"title": "", "severity": "", "summary": ""},
+        "error": error,
+    }
+    return page(request, "incidents.html", who, context, title="Incidents", status_code=status_code)
+
+
+def _incident(
+    request: Request, who: Principal, incident_id: int, *, error: str = "", status_code: int = 200
+) -> Response:
+    board = dashboard(request)
+    now = clock(request).now
+    with board.store.engine.connect() as connection:
+        incident = records.get(connection, incident_id)
+        if incident is None:
+            return not_found(request, who, f"There is no incident {incident_id}.")
+        alerts = records.attached_alerts(connection, incident_id)
+        runs = sorted(checklists.list_runs(connection, incident_id=incident_id), key=lambda r: r.id)
+        entries = timeline.entries(connection, incident_id)
+    ranks = _ranks(board.config.incidents.severities)
+    context = {
+        "incident": incident,
+        "here": f"/incidents/{incident_id}",
+        "colour": ranks(incident.severity),
+        "state": incident.state.value,
+        "steps": _steps(incident, now),
+        "actions": [(a.value, MOVES[a][0]) for a in SENSIBLE[incident.state]],
+        "sla": _sla(incident, now),
+        "alerts": [
+            {
+                "check": a.check,
+                "severity": a.severity.value,
+                "state": a.state.value,
+                "since": utc(a.since),
+                "since_ago": ago_words(a.since, now),
+                "message": a.message,
+            }
+            for a in alerts
+        ],
+        "phases": [run_view(run, now) for run in runs],
+        "timeline": [
+            {
+                "at": f"{entry.at:%Y-%m-%d %H:%M:%S}",
+                "ago": ago_words(entry.at, now),
+                "kind": entry.kind.value,
+                "actor": entry.actor or "",
+                "text": entry.text,
+                "public": entry.kind is TimelineKind.NOTE and bool(entry.data.get("public")),
+            }
+            for entry in reversed(entries)
+        ],
+        "error": error,
+        "postmortem_dir": str(request.app.state.wk.loaded.postmortem_dir),
+    }
+    title = f"#{incident.id} {incident.title}"
+    return page(request, "incident.html", who, context, title=title, status_code=status_code)
+
+
+def _row(incident: Incident, now: datetime, ranks: Callable[[str], int]) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity,
+        "colour": ranks(incident.severity),
+        "state": incident.state.value,
+        "opened": utc(incident.opened_at),
+        "opened_ago": ago_words(incident.opened_at, now),
+        "opened_by": incident.opened_by,
+        "respond": _respond(incident, now),
+        "respond_by": utc(incident.respond_by),
+        "breached": _breached(incident, now),
+        "level": incident.level,
+        "ended": utc(incident.resolved_at or incident.closed_at),
+        "took": span_words(
+            (
+                (incident.resolved_at or incident.closed_at or now) - incident.opened_at
+            ).total_seconds()
+        ),
+    }
+
+
+def _breached(incident: Incident, now: datetime) -> bool:
+    """Return True when the incident was answered too late, or is unanswered past its respond-by."""
+    if incident.response_breached_at is not None:
+        return True
+    answered = incident.responded_at
+    if answered is not None:
+        return answered > incident.respond_by
+    return now > incident.respond_by
+
+
+def _respond(incident: Incident, now: datetime) -> str:
+    answered = incident.responded_at
+    if answered is not None:
+        return f"answered in {span_words((answered - incident.opened_at).total_seconds())}"
+    left = (incident.respond_by - now).total_seconds()
+    if left < 0:
+        return f"unanswered, overdue by {span_words(left)}"
+    return f"respond within {span_words(left)}"
+
+
+def _steps(incident: Incident, now: datetime) -> list[dict[str, str]]:
+    """Return who took the incident through each state, and when (blank for states not reached)."""
+    steps = []
+    for state in IncidentState:
+        name = "opened" if state is IncidentState.OPEN else state.value
+        at: datetime | None = getattr(incident, f"{name}_at")
+        by: str | None = getattr(incident, f"{name}_by")
+        steps.append(
+            {
+                "step": name.capitalize(),
+                "done": "1" if at is not None else "",
+                "by": by or "",
+                "at": utc(at),
+                "ago": ago_words(at, now),
+            }
+        )
+    return steps
+
+
+def _sla(incident: Incident, now: datetime) -> dict[str, Any]:
+    policy = incident.policy
+    answered = incident.responded_at
+    if answered is not None:
+        met = answered <= incident.respond_by and incident.response_breached_at is None
+        verdict = "met" if met else "breached"
+        words = (
+            f"answered {span_words((answered - incident.opened_at).total_seconds())} after opening"
+        )
+    elif now > incident.respond_by or incident.response_breached_at is not None:
+        verdict, words = "breached", due_words(incident.respond_by, now)
+    else:
+        verdict, words = "running", due_words(incident.respond_by, now)
+    return {
+        "respond_within": format_duration(policy.respond_within),
+        "respond_by": utc(incident.respond_by),
+        "verdict": verdict,
+        "words": words,
+        "update_within": (
+            format_duration(policy.update_status_page_within)
+            if policy.update_status_page_within is not None
+            else ""
+        ),
+        "update_breached": utc(incident.status_update_breached_at),
+        "postmortem_required": policy.postmortem_required,
+        "level": incident.level,
+        "levels": [
+            {
+                "level": lv.level,
+                "after": "at once" if lv.after == 0 else f"after {format_duration(lv.after)}",
+                "notify": ", ".join(lv.notify),
+                "reached": lv.level <= incident.level,
+            }
+            for lv in policy.levels
+        ],
+    }
+
+
+def _ranks(severities: dict[str, Any]) -> Callable[[str], int]:
+    """Return a severity's colour rank: its place in the config, the last colour for the rest."""
+    order = {name: min(i, SEVERITY_COLOURS - 1) for i, name in enumerate(severities)}
+    return lambda severity: order.get(severity, SEVERITY_COLOURS - 1)
+
+
+def _duration(seconds: float | None) -> str:
+    return "\N{EN DASH}" if seconds is None else span_words(seconds)
