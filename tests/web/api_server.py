@@ -133,9 +133,16 @@ class Api:
 
 
 def config_text(
-    directory: Path, target: Target, closed_port: int, *, failing: bool, public_metrics: bool
+    directory: Path,
+    target: Target,
+    closed_port: int,
+    *,
+    failing: bool,
+    public_metrics: bool,
+    extra: str = "",
 ) -> str:
-    """Return the config: the target's check, a disabled check and, if ``failing``, a refused one.
+    """Return the config: the target's check, a disabled check and, if ``failing``, a refused one,
+    then ``extra`` (more top-level sections: incidents, procedures, runbooks).
 
     Notifications go to a channel on the closed port, so every message stays in the outbox.
     """
@@ -165,16 +172,17 @@ checks:
     enabled: false
     tcp: {{host: 127.0.0.1, port: {closed_port}}}
     alert: {{enabled: false}}
-{failing_check if failing else ""}"""
+{failing_check if failing else ""}{extra}"""
 
 
 @contextmanager
 def running(
-    directory: Path, *, failing: bool = True, public_metrics: bool = False
+    directory: Path, *, failing: bool = True, public_metrics: bool = False, extra: str = ""
 ) -> Iterator[Api]:
     """Start ``watchkeeper serve`` on a free port, with a user and a token per role; stop it after.
 
-    ``failing`` adds the check ``closed``, a TCP connect to a port that refuses it.
+    ``failing`` adds the check ``closed``, a TCP connect to a port that refuses it; ``extra`` is
+    appended to the config (top-level sections such as ``procedures:``).
     """
     with ExitStack() as stack:
         target = Target()
@@ -190,6 +198,7 @@ def running(
                 closed.getsockname()[1],
                 failing=failing,
                 public_metrics=public_metrics,
+                extra=extra,
             )
         )
         store = Store.open(f"sqlite:///{directory}/wk.db")
