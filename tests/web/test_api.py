@@ -320,6 +320,8 @@ def test_a_bad_silence_is_422_with_the_reason(api: Api, body: dict[str, Any], sa
         ("GET", "/api/checks/target/results", {"limit": "1001"}, None),
         ("GET", "/api/checks/target/results", {"since": "garbage"}, None),
         ("GET", "/api/checks/target/results", {"since": "8401"}, None),
+        ("GET", "/api/checks/target/results", {"since": "2.2250738585072014e-308"}, None),
+        ("GET", "/api/incidents/stats", {"since": "1e3"}, None),
         ("GET", "/api/checks/target/results", {"since": "0081-02-21T23:26:55Z"}, None),
         ("GET", "/api/checks/target/results", {"until": "2500-01-01T00:00:00"}, None),
         ("GET", "/api/checks/target/series", {"range": "2h"}, None),

@@ -41,8 +41,13 @@ RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def iso_only(value: object) -> object:
-    """Refuse a bare number, which pydantic would read as Unix time: the schema says date-time."""
-    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+    """Refuse a number in any spelling (``8401``, ``2e-308``), which pydantic would read as Unix
+    time: the schema says date-time."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
         raise ValueError("expected an ISO 8601 date and time, e.g. 2025-06-01T12:00:00Z")
     return value
 
