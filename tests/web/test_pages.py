@@ -25,6 +25,8 @@ from tests.web.test_serve import free_port
 from watchkeeper.auth import access_log
 from watchkeeper.auth.accounts import add_user
 from watchkeeper.auth.model import Role
+from watchkeeper.config.incidents import IncidentsConfig
+from watchkeeper.incidents.lifecycle import add_note, open_incident
 from watchkeeper.store.store import Store
 
 PASSWORDS = {
@@ -471,6 +473,28 @@ def test_the_status_page_is_public_and_shows_no_messages(
         assert "127.0.0.1" not in page
         assert "status == 200" not in page
     assert unknown.status_code == 404
+
+
+def test_the_status_page_shows_public_incident_updates_and_nothing_internal(site: Site) -> None:
+    store = Store.open(str(site.store))
+    try:
+        with store.engine.begin() as connection:
+            config = IncidentsConfig()
+            now = datetime.now(UTC)
+            incident = open_incident(
+                connection, config, title="db-7 at 10.1.2.3", severity="P1", actor="ada", now=now
+            )
+            add_note(connection, incident, "ada", now, "internal: failover to db-8")
+            add_note(connection, incident, "ada", now, "Payments are delayed.", public=True)
+    finally:
+        store.close()
+    with site.browser() as anyone:
+        status = anyone.get("/status")
+    assert f'data-public-incident="{incident}" data-state="open"' in status.text
+    assert "Payments are delayed." in status.text
+    assert "Investigating" in status.text
+    assert "db-7" not in status.text
+    assert "failover" not in status.text
 
 
 def test_an_unknown_check_has_a_not_found_page(site: Site) -> None:

@@ -6,7 +6,7 @@ or addresses. Bars are read at most once a minute, whoever asks.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from watchkeeper.config.schema import StatusPage
+from watchkeeper.incidents.public import public_incidents
 from watchkeeper.store.rollups import Resolution
 from watchkeeper.views.dashboard import STATUS_DAYS, CheckView, Dashboard
 from watchkeeper.views.uptime import Tally
@@ -26,6 +27,8 @@ from watchkeeper.web.security import principal
 router = APIRouter()
 
 DAYS = STATUS_DAYS
+RESOLVED_SHOWN = timedelta(days=7)
+"""How long a resolved incident's public updates stay on the page."""
 SERVICE_TEXT = {"healthy": "Operational", "at_risk": "Degraded", "critical": "Outage"}
 CHECK_TEXT = {
     "ok": "Operational",
@@ -68,12 +71,15 @@ def status_page(request: Request) -> Response:
             }
         )
     overall = max((s["state"] for s in services), key=_WORST.index, default="healthy")
+    with board.store.engine.connect() as connection:
+        incidents = public_incidents(connection, now - RESOLVED_SHOWN)
     context = {
         "heading": settings.title,
         "overall": overall,
         "banner": BANNER[overall],
         "services": services,
         "days": DAYS,
+        "incidents": incidents,
     }
     return page(request, "status.html", who, context, title=settings.title)
 
