@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.web.api_server import Api, running, wait_until
 from watchkeeper.alerting import outbox
+from watchkeeper.config.incidents import IncidentsConfig
+from watchkeeper.config.procedures import StepKind
+from watchkeeper.incidents.lifecycle import open_incident, resolve
+from watchkeeper.procedures.checklists import NewItem, create_run
 
 Figures = dict[str, dict[frozenset[tuple[str, str]], float]]
 """Sample values by name, then by their labels."""
@@ -110,3 +114,29 @@ def test_checks_scheduled_and_writes_pending(api: Api) -> None:
     figures = scrape(api)
     assert value(figures, "watchkeeper_checks") == 2
     assert value(figures, "watchkeeper_results_pending_writes") >= 0
+
+
+def test_open_incidents_by_severity_and_overdue_checklist_runs(api: Api) -> None:
+    now = datetime.now(UTC)
+    config = IncidentsConfig()
+    with api.store.engine.begin() as connection:
+        for severity in ("P1", "P1", "P3"):
+            open_incident(connection, config, title="x", severity=severity, actor="ada", now=now)
+        resolved = open_incident(connection, config, title="y", severity="P2", actor="ada", now=now)
+        resolve(connection, resolved, "ada", now)
+        for due in (now - timedelta(hours=1), now + timedelta(hours=1)):
+            create_run(
+                connection,
+                title="daily",
+                items=[NewItem(StepKind.MANUAL, "look")],
+                scheduled_for=due - timedelta(hours=8),
+                created_by="ada",
+                now=now,
+                due_at=due,
+            )
+    figures = scrape(api)
+    opened = {
+        s: value(figures, "watchkeeper_incidents_open", severity=s) for s in config.severities
+    }
+    assert opened == {"P0": 0, "P1": 2, "P2": 0, "P3": 1}
+    assert value(figures, "watchkeeper_checklist_runs_overdue") == 1

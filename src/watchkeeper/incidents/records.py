@@ -159,3 +159,13 @@ def _alert(row: Row[Any]) -> AlertRow:
         flapping=bool(row.flapping),
         last_notified_at=row.last_notified_at,
     )
+
+
+def active_by_severity(connection: Connection) -> dict[str, int]:
+    """Return how many unresolved incidents there are of each severity that has any."""
+    query = (
+        select(incidents.c.severity, sa.func.count())
+        .where(incidents.c.state.in_(ACTIVE))
+        .group_by(incidents.c.severity)
+    )
+    return {severity: int(count) for severity, count in connection.execute(query)}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchkeeper.config.procedures import StepKind
@@ -378,3 +378,13 @@ def _run_from_row(row: Row[Any], items: tuple[Item, ...]) -> Run:
         actions_taken=row.actions_taken,
         escalations_made=row.escalations_made,
     )
+
+
+def overdue_count(connection: Connection, now: datetime) -> int:
+    """Return how many runs are still open past their due time."""
+    query = (
+        select(func.count())
+        .select_from(checklist_runs)
+        .where(checklist_runs.c.state == RunState.OPEN.value, checklist_runs.c.due_at < now)
+    )
+    return int(connection.scalar(query) or 0)

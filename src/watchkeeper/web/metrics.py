@@ -17,6 +17,8 @@ from prometheus_client.registry import Collector
 from watchkeeper.alerting import outbox
 from watchkeeper.alerting.model import Severity
 from watchkeeper.auth.model import Role
+from watchkeeper.incidents.records import active_by_severity
+from watchkeeper.procedures.checklists import overdue_count
 from watchkeeper.service import Watchkeeper
 from watchkeeper.views.dashboard import Dashboard
 from watchkeeper.web.security import require
@@ -77,6 +79,7 @@ class WatchkeeperCollector(Collector):
         for severity in Severity:
             firing.add_metric([severity.value], sum(1 for a in alerts if a.severity is severity))
         yield firing
+        yield from self._operations()
 
         lag = GaugeMetricFamily(
             "watchkeeper_scheduler_lag_seconds",
@@ -98,6 +101,23 @@ class WatchkeeperCollector(Collector):
         )
         yield GaugeMetricFamily(
             "watchkeeper_checks", "Checks scheduled", value=len(self.wk.scheduler.plans)
+        )
+
+    def _operations(self) -> Iterator[Metric]:
+        """Yield the incident and checklist figures: what needs people now."""
+        with self.board.store.engine.connect() as connection:
+            active = active_by_severity(connection)
+            overdue = overdue_count(connection, datetime.now(UTC))
+        incidents = GaugeMetricFamily(
+            "watchkeeper_incidents_open", "Incidents not yet resolved", labels=["severity"]
+        )
+        for severity in dict.fromkeys([*self.wk.config.incidents.severities, *active]):
+            incidents.add_metric([severity], active.get(severity, 0))
+        yield incidents
+        yield GaugeMetricFamily(
+            "watchkeeper_checklist_runs_overdue",
+            "Checklist runs still open past their due time",
+            value=overdue,
         )
 
 
