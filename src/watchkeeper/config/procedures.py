@@ -64,6 +64,13 @@ class Step(Model):
         return self.manual or ""
 
 
+def _not_empty(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    # A validator rather than min_length: an invalid step would also count as a missing one.
+    if not steps:
+        raise ValueError("needs at least one step (check:, run: or manual:)")
+    return steps
+
+
 def _name(v: str, what: str) -> str:
     if not _NAME.match(v):
         raise ValueError(
@@ -91,7 +98,7 @@ class Procedure(Model):
     notify: tuple[str, ...] = Field(
         default=(), description="channels told of overdue runs and escalations; default: all"
     )
-    steps: tuple[Step, ...] = Field(min_length=1)
+    steps: tuple[Step, ...]
     escalate_if: tuple[Condition, ...] = Field(
         default=(),
         description="over failed_steps, skipped_steps, passed_steps, total_steps, overdue",
@@ -111,6 +118,11 @@ class Procedure(Model):
     def _channels(cls, v: Any) -> Any:
         return (v,) if isinstance(v, str) else v
 
+    @field_validator("steps")
+    @classmethod
+    def _some_steps(cls, v: tuple[Step, ...]) -> tuple[Step, ...]:
+        return _not_empty(v)
+
     @model_validator(mode="after")
     def _no_confirm(self) -> Procedure:
         if any(step.confirm for step in self.steps):
@@ -129,13 +141,20 @@ class Runbook(Model):
     name: str
     title: str = ""
     description: str = ""
-    steps: tuple[Step, ...] = Field(min_length=1)
+    steps: tuple[Step, ...]
     keep_going: bool = Field(default=False, description="run later steps after one fails")
 
     @field_validator("name")
     @classmethod
     def _valid_name(cls, v: str) -> str:
         return _name(v, "runbook")
+
+    @field_validator("steps")
+    @classmethod
+    def _no_checks(cls, v: tuple[Step, ...]) -> tuple[Step, ...]:
+        if any(step.kind is StepKind.CHECK for step in v):
+            raise ValueError("a runbook step is run: or manual: (checks belong in procedures)")
+        return _not_empty(v)
 
     @property
     def heading(self) -> str:

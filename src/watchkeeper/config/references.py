@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections import Counter
 from collections.abc import Callable
 
 from watchkeeper.config.procedures import StepKind
@@ -76,10 +75,11 @@ def _operations(
         "runbooks": [r.name for r in config.runbooks],
     }
     for section, names in named.items():
-        counts = Counter(names)
+        seen: set[str] = set()
         for i, name in enumerate(names):
-            if counts[name] > 1:
+            if name in seen:
                 problems.append(((section, i, "name"), f"duplicate {section[:-1]} name {name!r}"))
+            seen.add(name)
     for i, procedure in enumerate(config.procedures):
         for j, name in enumerate(procedure.notify):
             channel(("procedures", i, "notify", j), name)
@@ -100,12 +100,6 @@ def _operations(
                     f"defined: {', '.join(sorted(severities))}",
                 )
             )
-    for i, runbook in enumerate(config.runbooks):
-        for j, step in enumerate(runbook.steps):
-            if step.kind is StepKind.CHECK:
-                problems.append(
-                    (("runbooks", i, "steps", j, "check"), "a runbook step is run: or manual:")
-                )
     return problems
 
 
