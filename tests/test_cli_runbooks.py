@@ -70,8 +70,9 @@ async def test_runbook_run_with_yes_stops_at_the_failing_step_and_logs_every_ste
 
     assert ran.code == 1, ran.stderr
     assert "[1/5] passed Check the service" in ran.stdout and "│ app is running" in ran.stdout
-    assert "print('\"'\"'restarted'\"'\"')'`? yes (--yes)" in ran.stdout
-    assert "The dashboard shows the app healthy — done? yes (--yes)" in ran.stdout
+    assert "[2/5] passed Restart the app" in ran.stdout  # confirm: true, run unasked with --yes
+    assert "[3/5] skipped The dashboard shows the app healthy" in ran.stdout
+    assert "not checked by a person" in ran.stdout
     assert "[4/5] failed Health check (exit 1" in ran.stdout and "│ still unhealthy" in ran.stdout
     assert "[5/5] skipped Clear caches" in ran.stdout
     assert "Restart service: failed — run 1" in ran.stdout
@@ -88,7 +89,7 @@ async def test_runbook_run_with_yes_stops_at_the_failing_step_and_logs_every_ste
     assert [(s["text"], s["outcome"], s["exit_code"]) for s in logged["steps"]] == [
         ("Check the service", "passed", 0),
         ("Restart the app", "passed", 0),
-        ("The dashboard shows the app healthy", "passed", None),
+        ("The dashboard shows the app healthy", "skipped", None),
         ("Health check", "failed", 1),
         ("Clear caches", "skipped", None),
     ]

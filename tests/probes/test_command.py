@@ -109,6 +109,18 @@ async def test_command_probe_truncates_huge_output_without_deadlock(ctx: ProbeCo
     assert measured["stderr_truncated"] is True
 
 
+async def test_command_probe_can_keep_the_end_of_a_long_output(ctx: ProbeContext) -> None:
+    script = "import sys; print('x' * 500_000); sys.stderr.write('boom: disk full')"
+    spec = CommandSpec(argv=(sys.executable, "-c", script), max_output=100)
+
+    measured = await probe_command(spec, ctx, timeout=20, tail=True)
+
+    assert measured["stdout"] == "x" * 99 + "\n"
+    assert measured["stderr"] == "boom: disk full"
+    assert measured["stdout_truncated"] is True
+    assert measured["stderr_truncated"] is False
+
+
 async def test_command_probe_kills_the_whole_process_group_on_timeout(
     ctx: ProbeContext, tmp_path: Path
 ) -> None:

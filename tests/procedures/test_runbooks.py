@@ -199,6 +199,37 @@ async def test_every_step_passing_succeeds(store: Store) -> None:
     assert outcomes(logged(store, done.id)) == [StepOutcome.PASSED, StepOutcome.PASSED]
 
 
+async def test_an_unattended_run_asks_nothing_and_logs_manual_steps_as_not_checked(
+    store: Store, tmp_path: Path
+) -> None:
+    runbook = Runbook(
+        name="r",
+        steps=(touching(tmp_path / "ran", confirm=True), Step(manual="The dashboard is green")),
+    )
+
+    done = await run(store, runbook, unattended=True)
+
+    assert (tmp_path / "ran").exists()
+    assert done.outcome is RunbookOutcome.SUCCEEDED
+    steps = logged(store, done.id).steps
+    assert [(s.outcome, s.output) for s in steps] == [
+        (StepOutcome.PASSED, ""),
+        (StepOutcome.SKIPPED, "not checked by a person: the run was unattended (--yes)"),
+    ]
+
+
+async def test_the_end_of_a_long_output_is_kept_where_the_error_is(store: Store) -> None:
+    code = "import sys; print('progress ' * 20_000); sys.exit('error: the disk is full')"
+
+    done = await run(store, Runbook(name="r", steps=(python(code),)))
+
+    (step,) = logged(store, done.id).steps
+    assert step.outcome is StepOutcome.FAILED
+    assert step.output is not None
+    assert "error: the disk is full" in step.output
+    assert "[output cut: the last 32768 bytes" in step.output
+
+
 async def test_a_hung_step_is_killed_at_its_timeout_and_fails(store: Store) -> None:
     runbook = Runbook(
         name="r", steps=(python("import time; time.sleep(60)", timeout=0.5), python("pass"))
@@ -286,15 +317,6 @@ async def test_a_failing_question_is_logged_as_aborted_and_re_raised(store: Stor
         (StepOutcome.FAILED, "stopped by an error: EOFError: stdin closed"),
         (StepOutcome.SKIPPED, None),
     ]
-
-
-async def test_a_check_step_is_refused_before_anything_runs(store: Store) -> None:
-    runbook = Runbook(name="r", steps=(Step(check="api"),))
-
-    with pytest.raises(ValueError, match="a runbook step is run: or manual:"):
-        await run(store, runbook)
-
-    assert runbook_runs_of(store, "r") == []
 
 
 async def test_runs_are_listed_newest_first_per_runbook(any_store: Store) -> None:

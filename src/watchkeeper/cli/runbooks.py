@@ -107,7 +107,11 @@ def runbook_run_command(
     name: Annotated[str, typer.Argument(help="The runbook's name.", show_default=False)],
     yes: Annotated[
         bool,
-        typer.Option("--yes", "-y", help="Answer yes to every confirmation and manual step."),
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Unattended: run confirmed steps without asking; log manual steps as skipped.",
+        ),
     ] = False,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Run the later steps after one fails.")
@@ -126,7 +130,7 @@ def runbook_run_command(
     if asking is not None and not yes and not sys.stdin.isatty():
         err.print(
             f"[red]runbook {escape(name)} asks a person at step {asking}, and stdin is not a "
-            "terminal[/]: run it in a terminal, or pass --yes to answer yes to every question"
+            "terminal[/]: run it in a terminal, or pass --yes to run it unattended"
         )
         raise typer.Exit(EXIT_CANNOT_RUN)
     actor = by or getpass.getuser()
@@ -145,6 +149,7 @@ def runbook_run_command(
             ask=progress.ask,
             secrets=loaded.secrets,
             keep_going=True if keep_going else None,
+            unattended=yes,
             on_start=progress.started,
             on_step=progress.ended,
         )
@@ -220,17 +225,13 @@ class _Progress:
 
     def started(self, position: int, step: Step) -> None:
         self.position, self.step = position, step
-        if not needs_a_person(step):
+        # Unattended, a confirmed command runs without a question, so it spins at once too.
+        if step.run is not None and (self.yes or not needs_a_person(step)):
             self._spin()
 
     def ask(self, question: str) -> bool:
         self.stop_spinner()
-        prompt = f"[{self.position}/{self.total}] {escape(question)}"
-        if self.yes:
-            out.print(f"{prompt} yes (--yes)")
-            answer = True
-        else:
-            answer = _confirm(prompt)
+        answer = _confirm(f"[{self.position}/{self.total}] {escape(question)}")
         if answer and self.step is not None and self.step.run is not None:
             self._spin()
         return answer
@@ -242,7 +243,7 @@ class _Progress:
         if len(lines) > TAIL_LINES:
             out.print(f"      [dim]… {len(lines) - TAIL_LINES} lines before[/]")
         for line in lines[-TAIL_LINES:]:
-            out.print(f"      [dim]│[/] {escape(line)}")
+            out.print(f"      [dim]│[/] {escape(_shortened(line))}")
 
     def stop_spinner(self) -> None:
         if self.spinner is not None:
@@ -255,6 +256,11 @@ class _Progress:
             f"[{self.position}/{self.total}] {escape(self.secrets.redact(self.step.label))}"
         )
         self.spinner.start()
+
+
+def _shortened(line: str, width: int = 300) -> str:
+    """Given a line of output, return it cut to ``width`` characters (the log keeps all of it)."""
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _confirm(prompt: str) -> bool:

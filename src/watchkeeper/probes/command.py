@@ -19,18 +19,22 @@ _GRACE = 1.0
 _CHUNK = 65_536
 
 
-async def probe_command(spec: CommandSpec, ctx: ProbeContext, timeout: float) -> Measurements:
+async def probe_command(
+    spec: CommandSpec, ctx: ProbeContext, timeout: float, *, tail: bool = False
+) -> Measurements:
     """Given a command spec, run it and return ``exit_code``, ``stdout``, ``stderr``, ``duration``.
 
-    On timeout or cancellation the command's whole process group is killed and reaped.
+    Each stream keeps its first ``spec.max_output`` bytes, or with ``tail`` its last (where a
+    failing script says why). On timeout or cancellation the command's whole process group is
+    killed and reaped.
     """
     started = time.perf_counter()
     proc = await _spawn(spec)
     try:
         async with asyncio.timeout(timeout):
             (stdout, stdout_cut), (stderr, stderr_cut) = await asyncio.gather(
-                _read_capped(proc.stdout, spec.max_output),
-                _read_capped(proc.stderr, spec.max_output),
+                _read_capped(proc.stdout, spec.max_output, tail),
+                _read_capped(proc.stderr, spec.max_output, tail),
             )
             exit_code = await proc.wait()
     except TimeoutError:
@@ -75,14 +79,23 @@ async def _spawn(spec: CommandSpec) -> asyncio.subprocess.Process:
         raise ProbeError(f"cannot run {program}: {exc.strerror or exc}") from None
 
 
-async def _read_capped(stream: asyncio.StreamReader | None, limit: int) -> tuple[bytes, bool]:
-    """Given a pipe, read it to its end; return its first ``limit`` bytes and whether more came."""
+async def _read_capped(
+    stream: asyncio.StreamReader | None, limit: int, tail: bool = False
+) -> tuple[bytes, bool]:
+    """Given a pipe, read it to its end; return its first (or last) ``limit`` bytes and whether
+    more came."""
     if stream is None:
         return b"", False
     kept = bytearray()
     truncated = False
     # Keep reading past the limit so a chatty command never blocks on a full pipe.
     while chunk := await stream.read(_CHUNK):
+        if tail:
+            kept += chunk
+            if len(kept) > limit:
+                truncated = True
+                del kept[: len(kept) - limit]
+            continue
         room = limit - len(kept)
         if len(chunk) > room:
             truncated = True

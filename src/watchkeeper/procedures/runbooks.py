@@ -24,6 +24,9 @@ from watchkeeper.store import tables
 MAX_OUTPUT = 32_768
 """Bytes of a step's stdout, and again of its stderr, kept in the store."""
 
+NOT_CHECKED = "not checked by a person: the run was unattended (--yes)"
+"""The output logged for a manual step of an unattended run."""
+
 INTERRUPTED = "interrupted"
 """The output logged for a step under way when the run was interrupted (Ctrl-C, cancelled)."""
 
@@ -67,6 +70,7 @@ async def run_runbook(
     ask: Callable[[str], bool],
     secrets: Secrets,
     keep_going: bool | None = None,
+    unattended: bool = False,
     clock: Callable[[], datetime] = now_utc,
     on_start: Callable[[int, Step], None] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
@@ -74,16 +78,13 @@ async def run_runbook(
     """Run the runbook's steps in order, logging each to the store as it ends; return the run.
 
     ``ask`` puts a yes/no question to a person: before a ``confirm: true`` step (no aborts the
-    run) and for each manual step (no fails it). The run stops at the first failing step unless
-    ``keep_going`` (default: the runbook's own setting); steps not run are logged as skipped.
+    run) and for each manual step (no fails it). ``unattended`` (a script's ``--yes``) asks
+    nothing: confirmed steps run and manual ones are logged as skipped, since nobody checked
+    them. The run stops at the first failing step unless ``keep_going`` (default: the runbook's
+    own setting); steps not run are logged as skipped.
     On KeyboardInterrupt, cancellation or any other exception the run is logged as aborted and
     the exception re-raised.
     """
-    for position, step in enumerate(runbook.steps, start=1):
-        if step.kind is StepKind.CHECK:
-            raise ValueError(
-                f"runbook {runbook.name} step {position}: a runbook step is run: or manual:"
-            )
     if keep_going is None:
         keep_going = runbook.keep_going
     started_at = clock()
@@ -106,7 +107,7 @@ async def run_runbook(
             under_way = _record(step, position, secrets, StepOutcome.FAILED, clock())
             if on_start is not None:
                 on_start(position, step)
-            ended, exit_code, output = await _perform(step, ask, secrets)
+            ended, exit_code, output = await _perform(step, ask, secrets, unattended)
             record = replace(
                 under_way,
                 outcome=ended,
@@ -134,9 +135,8 @@ async def run_runbook(
             records.append(interrupted)
         _finish(engine, run, runbook, records, RunbookOutcome.ABORTED, secrets, clock)
         raise
-    # A stop after a failure leaves a failed record, so "all passed" means all ran and passed.
-    passed = all(r.outcome is StepOutcome.PASSED for r in records)
-    outcome = RunbookOutcome.SUCCEEDED if passed else RunbookOutcome.FAILED
+    failed = any(r.outcome is StepOutcome.FAILED for r in records)
+    outcome = RunbookOutcome.FAILED if failed else RunbookOutcome.SUCCEEDED
     return _finish(engine, run, runbook, records, outcome, secrets, clock)
 
 
@@ -194,22 +194,25 @@ def needs_a_person(step: Step) -> bool:
 
 
 async def _perform(
-    step: Step, ask: Callable[[str], bool], secrets: Secrets
+    step: Step, ask: Callable[[str], bool], secrets: Secrets, unattended: bool
 ) -> tuple[StepOutcome, int | None, str | None]:
     # The question shows the command line, which may carry a ${SECRET} from the config.
     asked = secrets.redact(question(step))
     if step.run is None:
+        if unattended:
+            return StepOutcome.SKIPPED, None, NOT_CHECKED
         return (StepOutcome.PASSED if ask(asked) else StepOutcome.FAILED), None, None
-    if step.confirm and not ask(asked):
+    if step.confirm and not unattended and not ask(asked):
         return StepOutcome.DECLINED, None, None
     spec = CommandSpec(argv=step.run, max_output=MAX_OUTPUT)
     try:
-        measured = await probe_command(spec, ProbeContext(), step.timeout)
+        # The end of a failing command's output is where it says why.
+        measured = await probe_command(spec, ProbeContext(), step.timeout, tail=True)
     except ProbeError as exc:
         return StepOutcome.FAILED, None, secrets.redact(str(exc))
     output = str(measured["stdout"]) + str(measured["stderr"])
     if measured["stdout_truncated"] or measured["stderr_truncated"]:
-        output += f"\n[output cut: {MAX_OUTPUT} bytes of stdout and of stderr are kept]"
+        output += f"\n[output cut: the last {MAX_OUTPUT} bytes of stdout and of stderr are kept]"
     exit_code = int(measured["exit_code"])
     outcome = StepOutcome.PASSED if exit_code == 0 else StepOutcome.FAILED
     return outcome, exit_code, secrets.redact(output)
