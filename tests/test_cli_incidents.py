@@ -87,7 +87,9 @@ async def test_an_incident_from_opening_to_closing(tmp_path: Path) -> None:
     path = Path(written.stdout.strip())
     assert path == tmp_path / "postmortems" / "INC-0001-api-down.md"
     assert "We are rolling back" in path.read_text(encoding="utf-8")
-    assert (await incident(config, "postmortem", "1")).code == 1
+    exists = await incident(config, "postmortem", "1")
+    assert exists.code == 1
+    assert f"{path} already exists" in exists.stderr and "pass --force" in exists.stderr
     elsewhere = await incident(config, "postmortem", "1", "--output", str(tmp_path / "x"))
     assert Path(elsewhere.stdout.strip()).parent == tmp_path / "x"
 
@@ -121,3 +123,32 @@ async def test_show_tells_whether_a_p0_public_update_came_in_time(tmp_path: Path
     await incident(config, "note", "1", "We are on it", "--public")
     shown = (await incident(config, "show", "1")).stdout
     assert "public update by" in shown and ": met" in shown
+
+
+async def test_a_postmortem_directory_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(CONFIG)
+    await incident(config, "open", "-s", "P3", "-t", "slow search")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    refused = await incident(config, "postmortem", "1", "-o", str(blocker / "postmortems"))
+    assert refused.code == 1
+    assert refused.stderr.startswith(f"cannot write the post-mortem to {blocker}/postmortems/")
+    assert "Traceback" not in refused.stderr
+    shown = json.loads((await incident(config, "show", "1", "--json")).stdout)
+    assert shown["postmortem_path"] is None
+
+
+async def test_closing_an_open_incident_resolves_it_so_no_deadline_is_left(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(CONFIG)
+    await incident(config, "open", "-s", "P3", "-t", "false alarm", "--by", "ana")
+    assert (await incident(config, "close", "1", "--by", "bob")).code == 0
+    (closed,) = json.loads((await incident(config, "list", "--all", "--json")).stdout)
+    assert (closed["state"], closed["resolved_by"], closed["closed_by"]) == ("closed", "bob", "bob")
+    listed = (await incident(config, "list", "--all")).stdout
+    assert "met" in listed and "left" not in listed

@@ -7,7 +7,8 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from tests.alerting.receivers import WebhookReceiver
 from tests.incidents import T0, channels_told, kinds, make_config, minutes
@@ -210,6 +211,59 @@ def test_two_workers_on_postgresql_never_escalate_one_incident_twice(
             assert escalate(first, minutes(30), None) == 1
             assert escalate(second, minutes(30), None) == 0  # locked by the first: skipped
         assert escalate_at(store, 30) == 0  # and after the first committed, nothing is left
+    finally:
+        store.close()
+
+
+def test_a_level_naming_a_channel_since_removed_is_logged_and_still_queued(
+    any_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    incident_id = open_p1(any_store)  # its snapshot pages lead at 30m
+    without_lead = make_config(
+        {"escalation": [{"level": 1, "notify": "oncall"}]},
+        notifications={"channels": {"oncall": ["json://127.0.0.1:9/oncall"]}},
+    )
+    worker = IncidentWorker(any_store.engine, without_lead)
+    with caplog.at_level(logging.WARNING, "watchkeeper.incidents"):
+        assert worker.step(minutes(30)) == 1
+    assert f"incident {incident_id}: escalation level 2 names channel 'lead'" in caplog.text
+    with any_store.engine.connect() as connection:
+        assert channels_told(connection) == ["oncall", "lead"]  # the outbox gives it up visibly
+
+
+def test_escalating_locks_only_the_incidents_that_may_have_something_due(
+    postgres_url: str,
+) -> None:
+    store = Store.open(postgres_url)
+    try:
+        waiting = open_p1(store, "nobody answered")
+        answered = open_p1(store, "answered")
+        with store.engine.begin() as connection:
+            p0 = lifecycle.open_incident(
+                connection, CONFIG.incidents, title="down", severity="P0", actor="ana", now=T0
+            )
+            for incident_id in (answered, p0):
+                lifecycle.acknowledge(connection, incident_id, "ana", minutes(5))
+
+        def lockable(incident_id: int) -> bool:
+            with store.engine.connect() as other:
+                try:
+                    other.execute(
+                        select(incidents.c.id)
+                        .where(incidents.c.id == incident_id)
+                        .with_for_update(nowait=True)
+                    )
+                except OperationalError:
+                    return False
+                return True
+
+        with store.engine.begin() as connection:
+            escalate(connection, minutes(10), None)
+            # A P1 answered has nothing left; a P0 answered nothing before its status deadline.
+            assert [lockable(i) for i in (waiting, answered, p0)] == [False, True, True]
+        with store.engine.begin() as connection:
+            escalate(connection, minutes(30), None)
+            assert [lockable(i) for i in (waiting, answered, p0)] == [False, True, False]
     finally:
         store.close()
 

@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 
 from tests.incidents import T0, kinds, make_config, minutes
+from watchkeeper.checklists.model import ItemState, RunState
+from watchkeeper.checklists.runs import list_runs
 from watchkeeper.config.incidents import DEFAULT_PHASES
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.incidents import lifecycle, records
 from watchkeeper.incidents.model import IncidentError, IncidentState, Policy, TimelineKind
 from watchkeeper.incidents.postmortem import write_postmortem
+from watchkeeper.incidents.stats import incident_stats
 from watchkeeper.incidents.timeline import entries
-from watchkeeper.procedures.checklists import list_runs
-from watchkeeper.procedures.model import ItemState, RunState
 from watchkeeper.store.store import Store
 
 CONFIG = make_config()
@@ -174,3 +175,30 @@ def test_a_severity_without_a_required_postmortem_closes_without_one(any_store: 
     with any_store.engine.begin() as connection:
         closed = lifecycle.close(connection, incident_id, "ana", minutes(5))
     assert closed.state is IncidentState.CLOSED
+
+
+def test_closing_an_unresolved_incident_resolves_it_in_the_same_step(any_store: Store) -> None:
+    incident_id = open_incident(any_store, severity="P3")
+    with any_store.engine.begin() as connection:
+        lifecycle.acknowledge(connection, incident_id, "ana", minutes(2))
+        closed = lifecycle.close(connection, incident_id, "bob", minutes(5), "false alarm")
+        timeline = entries(connection, incident_id)
+        figures = incident_stats(connection, T0, minutes(60))
+    assert closed.state is IncidentState.CLOSED
+    assert (closed.resolved_at, closed.resolved_by) == (minutes(5), "bob")
+    assert (closed.closed_at, closed.closed_by) == (minutes(5), "bob")
+    assert [(e.kind, e.text, e.data) for e in timeline if e.at == minutes(5)] == [
+        (TimelineKind.RESOLVED, "resolved by closing", {"from": "acknowledged"}),
+        (TimelineKind.CLOSED, "false alarm", {"from": "resolved"}),
+    ]
+    overall = figures[-1]
+    assert (overall.mttr, overall.still_open) == (300.0, 0)
+
+
+def test_closing_a_resolved_incident_keeps_its_resolution(any_store: Store) -> None:
+    incident_id = open_incident(any_store, severity="P3")
+    with any_store.engine.begin() as connection:
+        lifecycle.resolve(connection, incident_id, "ana", minutes(10))
+        closed = lifecycle.close(connection, incident_id, "bob", minutes(30))
+        resolutions = kinds(connection, incident_id).count(TimelineKind.RESOLVED)
+    assert (closed.resolved_at, closed.resolved_by, resolutions) == (minutes(10), "ana", 1)

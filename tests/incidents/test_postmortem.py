@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from tests.incidents import T0, fire, make_config, minutes
+from watchkeeper.checklists.model import ItemState
+from watchkeeper.checklists.runs import decide, list_runs
 from watchkeeper.incidents import lifecycle
 from watchkeeper.incidents.auto import open_from_alerts
 from watchkeeper.incidents.escalation import escalate
 from watchkeeper.incidents.model import IncidentError, TimelineKind
 from watchkeeper.incidents.postmortem import TO_BE_WRITTEN, write_postmortem
 from watchkeeper.incidents.timeline import entries
-from watchkeeper.procedures.checklists import decide, list_runs
-from watchkeeper.procedures.model import ItemState
 from watchkeeper.store.store import Store
 
 CONFIG = make_config(

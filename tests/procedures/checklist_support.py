@@ -7,15 +7,15 @@ import sys
 
 from sqlalchemy import Engine, select
 
+from watchkeeper.checklists.model import Run
+from watchkeeper.checklists.runs import get_run, list_runs
 from watchkeeper.config.loader import parse_config_text
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.engine.plan import plan_checks
 from watchkeeper.engine.runner import Runner
 from watchkeeper.probes import ProbeContext
-from watchkeeper.procedures import checklists
 from watchkeeper.procedures.machine import RunCheck
-from watchkeeper.procedures.model import Run
 from watchkeeper.results import Result
 from watchkeeper.store.store import Store
 from watchkeeper.store.tables import outbox
@@ -32,13 +32,13 @@ def config_of(text: str) -> Config:
 def runs(engine: Engine, procedure: str | None = None) -> list[Run]:
     """Return the runs (of one procedure), oldest scheduled first."""
     with engine.connect() as connection:
-        return list(reversed(checklists.list_runs(connection, procedure=procedure)))
+        return list(reversed(list_runs(connection, procedure=procedure)))
 
 
 def run(engine: Engine, run_id: int) -> Run:
     """Return the run, which must exist."""
     with engine.connect() as connection:
-        found = checklists.get_run(connection, run_id)
+        found = get_run(connection, run_id)
     assert found is not None
     return found
 

@@ -9,12 +9,12 @@ import pytest
 from aiohttp import web
 
 from tests.procedures.checklist_support import PYTHON, checks_of, config_of, run
+from watchkeeper.checklists.model import ItemState, RunState
+from watchkeeper.checklists.runs import complete, decide
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.probes import ProbeContext
-from watchkeeper.procedures import checklists
 from watchkeeper.procedures.machine import MAX_OUTPUT, decide_machine_items, run_command
-from watchkeeper.procedures.model import ItemState, RunState
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import Store
@@ -175,8 +175,8 @@ procedures:
     command, person = run(any_store.engine, run_id).items
     assert (command.state, person.state) == (ItemState.PASSED, ItemState.PENDING)
     with any_store.engine.begin() as connection:
-        checklists.decide(connection, run_id, 2, ItemState.PASSED, "ana", T0 + timedelta(minutes=9))
-        done = checklists.complete(connection, run_id, "ana", T0 + timedelta(minutes=10))
+        decide(connection, run_id, 2, ItemState.PASSED, "ana", T0 + timedelta(minutes=9))
+        done = complete(connection, run_id, "ana", T0 + timedelta(minutes=10))
     assert done.state is RunState.COMPLETED and done.items[1].decided_by == "ana"
 
 

@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.procedures.checklist_support import config_of
+from watchkeeper.checklists.model import ItemState
+from watchkeeper.checklists.runs import NewItem, complete, create_run, decide
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.incidents.model import MACHINE
-from watchkeeper.procedures import checklists
-from watchkeeper.procedures.checklists import NewItem
-from watchkeeper.procedures.model import ItemState
 from watchkeeper.procedures.schedule import schedule_procedure
 from watchkeeper.procedures.stats import procedure_stats
 from watchkeeper.store.store import Store
@@ -34,7 +33,7 @@ def add_run(store: Store, day: int, completed_after: timedelta | None) -> None:
     """Add a daily run scheduled on DAY + day, due 2h later, completed that long after it began."""
     scheduled = DAY + timedelta(days=day)
     with store.engine.begin() as connection:
-        run_id = checklists.create_run(
+        run_id = create_run(
             connection,
             title="System Health Checks",
             items=[NewItem(StepKind.MANUAL, "Verify key endpoints")],
@@ -46,8 +45,8 @@ def add_run(store: Store, day: int, completed_after: timedelta | None) -> None:
         )
         assert run_id is not None
         if completed_after is not None:
-            checklists.decide(connection, run_id, 1, ItemState.PASSED, "ana", scheduled)
-            checklists.complete(connection, run_id, "ana", scheduled + completed_after)
+            decide(connection, run_id, 1, ItemState.PASSED, "ana", scheduled)
+            complete(connection, run_id, "ana", scheduled + completed_after)
 
 
 def test_rates_count_completed_runs_against_those_completed_or_past_due(any_store: Store) -> None:

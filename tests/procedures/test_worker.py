@@ -8,12 +8,12 @@ from tests.alerting.receivers import WebhookReceiver
 from tests.procedures.checklist_support import PYTHON, config_of, messages, run, runs
 from watchkeeper.alerting.outbox import Sender, pending
 from watchkeeper.alerting.worker import channels_of
+from watchkeeper.checklists.model import ItemState, RunState
+from watchkeeper.checklists.runs import decide
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents import records
 from watchkeeper.incidents.model import MACHINE
-from watchkeeper.procedures import checklists
 from watchkeeper.procedures.completion import complete_run
-from watchkeeper.procedures.model import ItemState, RunState
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.procedures.worker import ProcedureWorker
 from watchkeeper.results import Result
@@ -63,7 +63,7 @@ async def test_an_incomplete_run_turns_overdue_at_its_due_time_and_is_announced_
     assert pending(any_store.engine) == []
 
     with any_store.engine.begin() as connection:
-        checklists.decide(connection, created.id, 1, ItemState.PASSED, "ana", at(10))
+        decide(connection, created.id, 1, ItemState.PASSED, "ana", at(10))
     assert await worker.step(at(11, 0, 1)) == 1
     assert await worker.step(at(11, 30)) == 0
     assert run(any_store.engine, created.id).overdue_at == at(11, 0, 1)
@@ -152,11 +152,9 @@ async def test_completing_with_failed_steps_opens_an_incident_when_escalate_to_i
     (procedure,) = config.procedures
     with any_store.engine.begin() as connection:
         run_id = start_run(connection, procedure, "ana", at(15))
-        checklists.decide(
-            connection, run_id, 1, ItemState.FAILED, "ana", at(15), "no backup since 3d"
-        )
-        checklists.decide(connection, run_id, 2, ItemState.FAILED, "ana", at(15))
-        checklists.decide(connection, run_id, 3, ItemState.PASSED, "ana", at(15))
+        decide(connection, run_id, 1, ItemState.FAILED, "ana", at(15), "no backup since 3d")
+        decide(connection, run_id, 2, ItemState.FAILED, "ana", at(15))
+        decide(connection, run_id, 3, ItemState.PASSED, "ana", at(15))
         done = complete_run(connection, config, run_id, "ana", at(15, 20), None)
         incident = records.get(connection, 1)
     assert done.escalations_made == "Opened incident #1" and done.escalated_at == at(15, 20)
@@ -191,7 +189,7 @@ def test_a_run_that_is_not_escalated_stays_quiet(any_store: Store) -> None:
     with any_store.engine.begin() as connection:
         run_id = start_run(connection, procedure, "ana", at(15))
         for position in (1, 2, 3):
-            checklists.decide(connection, run_id, position, ItemState.PASSED, "ana", at(15))
+            decide(connection, run_id, position, ItemState.PASSED, "ana", at(15))
         done = complete_run(connection, config, run_id, "ana", at(15, 30), None)
     assert done.escalated_at is None and done.escalations_made == ""
     assert messages(any_store.engine) == []

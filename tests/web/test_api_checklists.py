@@ -12,12 +12,12 @@ import pytest
 
 from tests.web.api_server import Api, running, wait_until
 from watchkeeper.auth.model import Role
+from watchkeeper.checklists.model import RunState
+from watchkeeper.checklists.runs import NewItem, create_run, get_run
 from watchkeeper.config.loader import load_config
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.secrets import Secrets
-from watchkeeper.procedures import checklists
-from watchkeeper.procedures.checklists import NewItem
-from watchkeeper.procedures.model import RunbookOutcome, RunState
+from watchkeeper.procedures.model import RunbookOutcome
 from watchkeeper.procedures.runbooks import run_runbook
 
 PROCEDURES = f"""
@@ -181,7 +181,7 @@ def test_a_person_ticks_items_adds_notes_and_completes_the_run(api: Api) -> None
     assert body["escalated_at"] is None
 
     with api.store.engine.connect() as connection:
-        stored = checklists.get_run(connection, run_id)
+        stored = get_run(connection, run_id)
     assert stored is not None and stored.state is RunState.COMPLETED
     refused = decide(api, run_id, 1, "failed")
     assert refused.status_code == 409
@@ -213,7 +213,7 @@ def test_completing_a_run_with_a_failed_item_escalates_as_the_procedure_says(api
 def test_the_list_filters_and_flags_overdue_runs(api: Api) -> None:
     scheduled = datetime(2021, 5, 3, 9, tzinfo=UTC)
     with api.store.engine.begin() as connection:
-        late = checklists.create_run(
+        late = create_run(
             connection,
             title="by-hand",
             items=[NewItem(StepKind.MANUAL, "Look around")],

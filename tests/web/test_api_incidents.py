@@ -136,7 +136,12 @@ def test_ack_then_resolve_then_close_is_refused_until_the_postmortem_is_written(
     assert path.name.startswith(f"INC-{incident_id:04d}-")
     assert path.read_text() == written.json()["markdown"]
     assert "rolled back" in path.read_text()
-    assert api.post(f"{base}/postmortem").status_code == 409  # people may have edited it
+    exists = api.post(f"{base}/postmortem")
+    assert exists.status_code == 409  # people may have edited it
+    assert exists.json()["detail"] == (
+        f"{path} already exists and may hold people's edits: "
+        'edit it, or send {"force": true} to write it again'
+    )
     assert api.post(f"{base}/postmortem", json={"force": True}).status_code == 201
 
     closed = api.post(f"{base}/close", Role.OPERATOR)
@@ -154,6 +159,28 @@ def test_ack_then_resolve_then_close_is_refused_until_the_postmortem_is_written(
     ]
     assert [e["actor"] for e in timeline] == ["otto", "otto", "ada", "otto", "ada", "otto"]
     assert timeline[1]["text"] == "looking at it"
+
+
+def test_a_postmortem_that_cannot_be_written_is_refused_with_the_reason(
+    api: Api, directory: Path
+) -> None:
+    incident_id = open_incident(api, "P3")["id"]
+    # A directory where the file should go: it "exists", and even with force it cannot be written.
+    taken = (directory / "postmortems" / f"INC-{incident_id:04d}-checkout-returns-502.md").resolve()
+    taken.mkdir(parents=True)
+    resp = api.post(f"/api/incidents/{incident_id}/postmortem", json={"force": True})
+    assert resp.status_code == 409
+    assert resp.json()["detail"].startswith(f"cannot write the post-mortem to {taken}: ")
+    shown = incident(api, incident_id)
+    assert shown["postmortem_path"] is None
+    assert "postmortem" not in [e["kind"] for e in shown["timeline"]]
+
+
+def test_closing_an_unresolved_incident_resolves_it(api: Api) -> None:
+    incident_id = open_incident(api, "P3")["id"]
+    closed = api.post(f"/api/incidents/{incident_id}/close", Role.OPERATOR).json()
+    assert (closed["state"], closed["active"], closed["resolved_by"]) == ("closed", False, "otto")
+    assert closed["resolved_at"] == closed["closed_at"]
 
 
 def test_a_state_cannot_go_back(api: Api) -> None:
@@ -207,7 +234,7 @@ def test_ticking_a_phase_item_puts_it_on_the_timeline(api: Api) -> None:
     shown = incident(api, opened["id"])
     assert shown["checklists"][1]["items"][1]["state"] == "passed"
     ticked = shown["timeline"][-1]
-    assert ticked["kind"] == "checklist"
+    assert (ticked["kind"], ticked["actor"], ticked["id"]) == ("checklist", "otto", None)
     assert ticked["text"] == (
         "investigation: ✓ Check recent deployments and changes (no deploy since Friday)"
     )

@@ -26,10 +26,10 @@ from tests.web.browser_support import PASSWORD, launch_chromium
 from tests.web.test_serve import free_port
 from watchkeeper.auth.accounts import add_user
 from watchkeeper.auth.model import Role
+from watchkeeper.checklists.model import ItemState, RunState
+from watchkeeper.checklists.runs import get_run
 from watchkeeper.incidents.model import TimelineKind
 from watchkeeper.incidents.timeline import entries
-from watchkeeper.procedures.checklists import get_run
-from watchkeeper.procedures.model import ItemState, RunState
 from watchkeeper.store.store import Store
 
 # The default severities (P0 to P3) and phases of the guides, and one procedure with a manual step.

@@ -11,10 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.web.api_server import Api, running, wait_until
 from watchkeeper.alerting import outbox
+from watchkeeper.checklists.runs import NewItem, create_run
 from watchkeeper.config.incidents import IncidentsConfig
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.incidents.lifecycle import open_incident, resolve
-from watchkeeper.procedures.checklists import NewItem, create_run
 
 Figures = dict[str, dict[frozenset[tuple[str, str]], float]]
 """Sample values by name, then by their labels."""

@@ -24,12 +24,12 @@ from tests.web.test_pages import PASSWORDS, ROLES, Site, csrf, eventually, field
 from tests.web.test_serve import free_port
 from watchkeeper.alerting.queries import insert_alert
 from watchkeeper.auth.accounts import add_user
+from watchkeeper.checklists.model import ItemState
+from watchkeeper.checklists.runs import NewItem, create_run, decide
 from watchkeeper.config.loader import load_config
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.schema import Config
 from watchkeeper.incidents import lifecycle
-from watchkeeper.procedures.checklists import NewItem, create_run, decide
-from watchkeeper.procedures.model import ItemState
 from watchkeeper.store.store import Store
 from watchkeeper.web.pages.checklists import due_words, period_bounds, span_words
 

@@ -133,6 +133,15 @@ def alerts_for_check(connection: Connection, check: str, limit: int = 20) -> lis
     return _alerts(connection, query)
 
 
+def alerts_by_id(connection: Connection, ids: Collection[int]) -> list[AlertRow]:
+    """Return the alerts with these ids, oldest id first (ids of no alert are left out)."""
+    if not ids:
+        return []
+    return _alerts(
+        connection, select(alerts).where(alerts.c.id.in_(list(ids))).order_by(alerts.c.id)
+    )
+
+
 def alert_by_key(connection: Connection, dedup_key: str) -> AlertRow | None:
     """Return the alert with this dedup key, if any."""
     found = _alerts(connection, select(alerts).where(alerts.c.dedup_key == dedup_key))

@@ -15,6 +15,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper.checklists import runs
+from watchkeeper.checklists.model import MARKS, ItemState, NoteField, Run, RunState
+from watchkeeper.checklists.runs import ChecklistError
 from watchkeeper.cli.common import (
     EXIT_CANNOT_RUN,
     ConfigOption,
@@ -31,11 +34,8 @@ from watchkeeper.engine.plan import plan_checks
 from watchkeeper.engine.runner import Runner
 from watchkeeper.incidents.model import MACHINE, IncidentError
 from watchkeeper.probes import ProbeContext
-from watchkeeper.procedures import checklists
-from watchkeeper.procedures.checklists import MARKS, ChecklistError
 from watchkeeper.procedures.completion import finish, local_time
 from watchkeeper.procedures.machine import decide_machine_items, machine_done
-from watchkeeper.procedures.model import ItemState, NoteField, Run, RunState
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.procedures.stats import TARGET, ProcedureStats, procedure_stats
 from watchkeeper.results import Result
@@ -88,7 +88,7 @@ def list_runs(
     store = open_store(loaded)
     try:
         with store.engine.connect() as connection:
-            runs = checklists.list_runs(
+            found = runs.list_runs(
                 connection,
                 since=since,
                 procedure=procedure,
@@ -97,14 +97,14 @@ def list_runs(
     finally:
         store.close()
     if as_json:
-        out.print_json(json.dumps([_run_json(run, now) for run in runs]))
+        out.print_json(json.dumps([_run_json(run, now) for run in found]))
         return
     table = Table(
         title="Open checklist runs" if only_open else "Checklist runs", title_justify="left"
     )
     for column in ("id", "checklist", "scheduled", "state", "done", "owner", "due"):
         table.add_column(column, overflow="fold")
-    for run in runs:
+    for run in found:
         done = sum(item.state is not ItemState.PENDING for item in run.items)
         table.add_row(
             str(run.id),
@@ -115,7 +115,7 @@ def list_runs(
             escape(run.owner),
             local_time(run.due_at, loaded.config) if run.due_at else "",
         )
-    out.print(table if runs else "no checklist runs")
+    out.print(table if found else "no checklist runs")
 
 
 @checklist_app.command()
@@ -125,7 +125,7 @@ def show(run_id: RunArgument, config: ConfigOption = None, as_json: JsonOption =
     store = open_store(loaded)
     try:
         with store.engine.connect() as connection:
-            run = checklists.get_run(connection, run_id)
+            run = runs.get_run(connection, run_id)
     finally:
         store.close()
     if run is None:
@@ -158,7 +158,7 @@ def start(
             run_id = start_run(connection, found, by or getpass.getuser(), now, tz=tz)
         asyncio.run(_decide(loaded, store, run_id, now))
         with _refusals(), store.engine.begin() as connection:
-            run = checklists.get_run(connection, run_id)
+            run = runs.get_run(connection, run_id)
             if run is not None and machine_done(run):
                 run = finish(connection, loaded.config, run_id, MACHINE, now, _base(loaded))[0]
     finally:
@@ -174,7 +174,7 @@ def _decide_item(
     store = open_store(loaded)
     try:
         with _refusals(), store.engine.begin() as connection:
-            item = checklists.decide(
+            item = runs.decide(
                 connection,
                 run_id,
                 position,
@@ -249,7 +249,7 @@ def note(
     try:
         with _refusals(), store.engine.begin() as connection:
             for field, text in notes.items():
-                checklists.set_note(connection, run_id, field, text, by or getpass.getuser(), now)
+                runs.set_note(connection, run_id, field, text, by or getpass.getuser(), now)
     finally:
         store.close()
     out.print(f"run {run_id}: noted {', '.join(f.value.replace('_', ' ') for f in notes)}")

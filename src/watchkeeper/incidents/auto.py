@@ -48,6 +48,7 @@ def open_from_alerts(connection: Connection, config: Config, now: datetime) -> l
                 if severity is None:
                     continue
                 try:
+                    # pysqlite may commit this savepoint alone: fine, each alert's work is separate.
                     with connection.begin_nested():
                         incident_id = _open_or_join(connection, config, alert, severity, now)
                 except Exception:

@@ -9,6 +9,7 @@ is logged and skipped and cannot stop the others (as healthchecks' sendalerts do
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -88,21 +89,25 @@ def status_update_deadline(policy: Policy, opened_at: datetime) -> datetime | No
     return None if within is None else _at(opened_at, within)
 
 
-def escalate(connection: Connection, now: datetime, base_url: str | None) -> int:
+def escalate(
+    connection: Connection,
+    now: datetime,
+    base_url: str | None,
+    *,
+    channels: Collection[str] | None = None,
+) -> int:
     """Notify the due escalation levels of every active incident and record SLA breaches;
-    return how many messages were queued.
+    return how many messages were queued. ``channels`` are the configured ones: a level naming
+    another is logged (None: not checked).
 
     On PostgreSQL the incidents are locked with SKIP LOCKED, so two workers never both escalate one.
     """
+    candidates = _may_need_work(connection, now)
+    if not candidates:
+        return 0
     query = (
         select(incidents.c.id)
-        .where(
-            incidents.c.state.in_(records.ACTIVE),
-            or_(
-                incidents.c.state == IncidentState.OPEN.value,
-                incidents.c.status_update_breached_at.is_(None),
-            ),
-        )
+        .where(incidents.c.id.in_(candidates), incidents.c.state.in_(records.ACTIVE))
         .order_by(incidents.c.id)
     )
     if connection.dialect.name == "postgresql":
@@ -110,10 +115,13 @@ def escalate(connection: Connection, now: datetime, base_url: str | None) -> int
     queued = 0
     for incident_id in list(connection.scalars(query)):
         try:
+            # pysqlite may commit this savepoint by itself: fine, each incident's work is separate.
             with connection.begin_nested():
                 incident = records.get(connection, incident_id)
                 if incident is not None:
-                    queued += escalate_incident(connection, incident, now, base_url)
+                    queued += escalate_incident(
+                        connection, incident, now, base_url, channels=channels
+                    )
         except Exception as exc:
             if incident_id in _reported:
                 log.error("still cannot escalate incident %d: %s", incident_id, exc)
@@ -125,10 +133,50 @@ def escalate(connection: Connection, now: datetime, base_url: str | None) -> int
     return queued
 
 
+def _may_need_work(connection: Connection, now: datetime) -> list[int]:
+    """Return the ids of active incidents that may have something due at ``now``, unlocked.
+
+    An open incident may need a level notified or its response breach recorded; one already
+    responded to only while its status-update deadline has passed unrecorded.
+    """
+    query = select(
+        incidents.c.id,
+        incidents.c.state,
+        incidents.c.opened_at,
+        incidents.c.policy,
+    ).where(
+        incidents.c.state.in_(records.ACTIVE),
+        or_(
+            incidents.c.state == IncidentState.OPEN.value,
+            incidents.c.status_update_breached_at.is_(None),
+        ),
+    )
+    found = []
+    for row in connection.execute(query):
+        if row.state != IncidentState.OPEN.value:
+            try:
+                deadline = status_update_deadline(Policy.from_json(row.policy), row.opened_at)
+            except (KeyError, TypeError, ValueError):  # unreadable: escalating it logs why
+                deadline = now
+            if deadline is None or now < deadline:
+                continue
+        found.append(row.id)
+    return found
+
+
 def escalate_incident(
-    connection: Connection, incident: Incident, now: datetime, base_url: str | None
+    connection: Connection,
+    incident: Incident,
+    now: datetime,
+    base_url: str | None,
+    *,
+    channels: Collection[str] | None = None,
 ) -> int:
-    """Apply the incident's plan at ``now``: record breaches, queue due messages; return how many."""
+    """Apply the incident's plan at ``now``: record breaches, queue due messages; return how many.
+
+    A level naming a channel not among ``channels`` is still queued (the outbox gives it up where
+    people see it) and logged here.
+    """
     due = _plan_for(connection, incident, now)
     _record_breaches(connection, incident, due)
     queued = 0
@@ -144,6 +192,14 @@ def escalate_incident(
         )
         title, body = message(incident, level, now, base_url)
         for channel in level.notify:
+            if channels is not None and channel not in channels:
+                log.warning(
+                    "incident %d: escalation level %d names channel %r, "
+                    "which is no longer in notifications.channels",
+                    incident.id,
+                    level.level,
+                    channel,
+                )
             outbox_id = enqueue(connection, channel, title, body, NotifyType.FAILURE, now)
             add_entry(
                 connection,

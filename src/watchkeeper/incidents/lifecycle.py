@@ -1,8 +1,8 @@
 """An incident's lifecycle: open → acknowledged → mitigated → resolved → closed, with its timeline.
 
 States only move forward, and steps may be skipped (an incident may be resolved straight from
-open). Each change records who made it and when, and a timeline entry with an optional note.
-Every function works in the caller's transaction and raises ``IncidentError`` saying what to do.
+open; closing one not yet resolved resolves it in the same step). Each change records who made
+it and when, and a timeline entry with an optional note. Every function works in the caller's transaction and raises ``IncidentError`` saying what to do.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from watchkeeper.checklists.runs import NewItem, create_run
 from watchkeeper.config.incidents import IncidentsConfig
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.incidents import escalation, records
@@ -21,9 +22,9 @@ from watchkeeper.incidents.model import (
     IncidentState,
     Policy,
     TimelineKind,
+    Transition,
 )
 from watchkeeper.incidents.timeline import add_entry
-from watchkeeper.procedures.checklists import NewItem, create_run
 
 
 def open_incident(
@@ -116,6 +117,18 @@ def require(connection: Connection, incident_id: int, *, for_update: bool = Fals
     return incident
 
 
+def apply(
+    connection: Connection,
+    incident_id: int,
+    transition: Transition,
+    actor: str,
+    now: datetime,
+    note: str = "",
+) -> Incident:
+    """Take the incident through ``transition`` (acknowledge, mitigate, resolve or close it)."""
+    return _move(connection, incident_id, Transition(transition).target, actor, now, note)
+
+
 def acknowledge(
     connection: Connection, incident_id: int, actor: str, now: datetime, note: str = ""
 ) -> Incident:
@@ -140,7 +153,8 @@ def resolve(
 def close(
     connection: Connection, incident_id: int, actor: str, now: datetime, note: str = ""
 ) -> Incident:
-    """Close the incident for good; a severity requiring a post-mortem needs one written first."""
+    """Close the incident for good, resolving it too if it was not; a severity requiring a
+    post-mortem needs one written first."""
     return _move(connection, incident_id, IncidentState.CLOSED, actor, now, note)
 
 
@@ -197,12 +211,22 @@ def _move(
             f"run `watchkeeper incident postmortem {incident_id}`, fill it in, then close it"
         )
     escalation.record_breaches(connection, incident, now)
-    records.update(
-        connection,
-        incident_id,
-        state=target.value,
-        **{f"{target.value}_at": now, f"{target.value}_by": actor},
-    )
+    changes = {f"{target.value}_at": now, f"{target.value}_by": actor}
+    before = incident.state
+    if target is IncidentState.CLOSED and before.active:
+        # Closing ends the incident: its resolution time counts for MTTR and stops the SLA clocks.
+        changes |= {"resolved_at": now, "resolved_by": actor}
+        add_entry(
+            connection,
+            incident_id,
+            TimelineKind.RESOLVED,
+            now,
+            actor,
+            "resolved by closing",
+            {"from": before.value},
+        )
+        before = IncidentState.RESOLVED
+    records.update(connection, incident_id, state=target.value, **changes)
     add_entry(
         connection,
         incident_id,
@@ -210,7 +234,7 @@ def _move(
         now,
         actor,
         note.strip(),
-        {"from": incident.state.value},
+        {"from": before.value},
     )
     return require(connection, incident_id)
 

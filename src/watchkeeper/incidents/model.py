@@ -33,6 +33,28 @@ class IncidentState(StrEnum):
         return self.rank < IncidentState.RESOLVED.rank
 
 
+class Transition(StrEnum):
+    """A step people take an incident through, as the CLI's commands and the page's buttons say it."""
+
+    ACK = "ack"
+    MITIGATE = "mitigate"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+
+    @property
+    def target(self) -> IncidentState:
+        """Return the state the step leads to."""
+        return _TARGETS[self]
+
+
+_TARGETS = {
+    Transition.ACK: IncidentState.ACKNOWLEDGED,
+    Transition.MITIGATE: IncidentState.MITIGATED,
+    Transition.RESOLVE: IncidentState.RESOLVED,
+    Transition.CLOSE: IncidentState.CLOSED,
+}
+
+
 class TimelineKind(StrEnum):
     """What a timeline entry records."""
 
@@ -144,9 +166,9 @@ class Incident:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of an incident's timeline."""
+    """One line of an incident's timeline; a line drawn from a phase checklist has no id."""
 
-    id: int
+    id: int | None
     at: datetime
     kind: TimelineKind
     actor: str | None

@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from watchkeeper.alerting.queries import AlertRow
+from watchkeeper.checklists.model import ItemState, Run
+from watchkeeper.checklists.runs import list_runs
 from watchkeeper.config.units import format_duration
 from watchkeeper.incidents import records
 from watchkeeper.incidents.lifecycle import require
@@ -23,11 +25,22 @@ from watchkeeper.incidents.model import (
     TimelineKind,
 )
 from watchkeeper.incidents.timeline import add_entry, entries
-from watchkeeper.procedures.checklists import list_runs
-from watchkeeper.procedures.model import ItemState, Run
 
 TO_BE_WRITTEN = "_To be written._"
 """What marks a section for people to fill in."""
+
+
+class PostmortemExists(IncidentError):
+    """The post-mortem's file exists and may hold people's edits; each interface says how to
+    replace it anyway."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} already exists and may hold people's edits")
+        self.path = path
+
+
+class PostmortemUnwritable(IncidentError):
+    """The post-mortem's directory or file cannot be written; the message gives the reason."""
 
 
 def render(
@@ -81,23 +94,25 @@ def write_postmortem(
 ) -> Path:
     """Write the incident's post-mortem into ``directory`` and record it; return the file's path.
 
-    An existing file is people's work: it is only replaced with ``force``.
+    An existing file is people's work: it is only replaced with ``force`` (else
+    ``PostmortemExists``). A file that cannot be written raises ``PostmortemUnwritable``.
     """
     incident = require(connection, incident_id)
     path = (directory / file_name(incident)).resolve()
-    if path.exists() and not force:
-        raise IncidentError(
-            f"{path} already exists and may hold people's edits: edit it, "
-            f"or pass --force to write it again from the store"
-        )
     document = render(
         incident,
         entries(connection, incident_id),
         records.attached_alerts(connection, incident_id),
         sorted(list_runs(connection, incident_id=incident_id), key=lambda run: run.id),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(document, encoding="utf-8")
+    try:
+        if path.exists() and not force:
+            raise PostmortemExists(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PostmortemUnwritable(f"cannot write the post-mortem to {path}: {reason}") from exc
     records.update(connection, incident_id, postmortem_path=str(path))
     add_entry(
         connection,
@@ -183,7 +198,7 @@ def _checklists(runs: Sequence[Run]) -> str:
         counts = run.counts()
         decided = len(run.items) - counts[ItemState.PENDING]
         lines = [
-            f"### {run.phase or run.title} ({run.state.value}, {decided} of {len(run.items)} decided)",
+            f"### {run.name} ({run.state.value}, {decided} of {len(run.items)} decided)",
             "",
         ]
         for item in run.items:

@@ -12,10 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Row, select
 
-from watchkeeper.alerting.model import AlertStatus, Severity
-from watchkeeper.alerting.queries import AlertRow
+from watchkeeper.alerting.queries import AlertRow, alerts_by_id
 from watchkeeper.incidents.model import Incident, IncidentState, Policy
-from watchkeeper.store.tables import alerts, incident_alerts, incidents
+from watchkeeper.store.tables import incident_alerts, incidents
 
 ACTIVE = tuple(state.value for state in IncidentState if state.active)
 """The stored states of incidents not yet resolved."""
@@ -128,37 +127,18 @@ def attached_among(connection: Connection, alert_ids: Collection[int]) -> set[in
 def attached_alerts(connection: Connection, incident_id: int) -> list[AlertRow]:
     """Return the alerts attached to the incident, in the order they were attached."""
     query = (
-        select(alerts)
-        .join(incident_alerts, incident_alerts.c.alert_id == alerts.c.id)
+        select(incident_alerts.c.alert_id)
         .where(incident_alerts.c.incident_id == incident_id)
-        .order_by(incident_alerts.c.attached_at, alerts.c.id)
+        .order_by(incident_alerts.c.attached_at, incident_alerts.c.alert_id)
     )
-    return [_alert(row) for row in connection.execute(query)]
+    ids = list(connection.scalars(query))
+    found = {a.id: a for a in alerts_by_id(connection, ids)}
+    return [found[alert_id] for alert_id in ids]
 
 
 def alert(connection: Connection, alert_id: int) -> AlertRow | None:
     """Return the alert with this id, if any."""
-    row = connection.execute(select(alerts).where(alerts.c.id == alert_id)).first()
-    return None if row is None else _alert(row)
-
-
-def _alert(row: Row[Any]) -> AlertRow:
-    # As alerting.queries reads alerts; it offers no lookup by id or by incident.
-    return AlertRow(
-        id=row.id,
-        dedup_key=row.dedup_key,
-        check=row.check_name,
-        service=row.service,
-        severity=Severity(row.severity),
-        state=AlertStatus(row.state),
-        since=row.since,
-        fired_at=row.fired_at,
-        resolved_at=row.resolved_at,
-        message=row.message,
-        caused_by=row.caused_by,
-        flapping=bool(row.flapping),
-        last_notified_at=row.last_notified_at,
-    )
+    return next(iter(alerts_by_id(connection, [alert_id])), None)
 
 
 def active_by_severity(connection: Connection) -> dict[str, int]:

@@ -47,4 +47,9 @@ class IncidentWorker:
                     )
                     or 0
                 )
-            return queued + escalate(connection, now, config.server.base_url)
+            return queued + escalate(
+                connection,
+                now,
+                config.server.base_url,
+                channels=config.notifications.channels.keys(),
+            )

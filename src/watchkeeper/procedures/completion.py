@@ -15,13 +15,13 @@ from sqlalchemy import Connection, update
 
 from watchkeeper.alerting.channels import NotifyType
 from watchkeeper.alerting.outbox import enqueue
+from watchkeeper.checklists import runs
+from watchkeeper.checklists.model import ItemState, NoteField, Run
 from watchkeeper.config.expressions import EvaluationError, parse
 from watchkeeper.config.procedures import Procedure
 from watchkeeper.config.schema import Config
 from watchkeeper.incidents.lifecycle import open_incident
 from watchkeeper.incidents.model import MACHINE
-from watchkeeper.procedures import checklists
-from watchkeeper.procedures.model import ItemState, NoteField, Run
 from watchkeeper.results import Measurements
 from watchkeeper.store.tables import checklist_runs
 
@@ -49,10 +49,10 @@ def finish(
     base_url: str | None,
 ) -> tuple[Run, int]:
     """Complete and maybe escalate the run like ``complete_run``; return it and the messages queued."""
-    run = checklists.complete(connection, run_id, actor, now)
+    run = runs.complete(connection, run_id, actor, now)
     overdue = run.due_at is not None and now > run.due_at
     queued = escalate(connection, config, run, now, base_url, overdue=overdue)
-    escalated = checklists.get_run(connection, run_id)  # with the escalation's note, if any
+    escalated = runs.get_run(connection, run_id)  # with the escalation's note, if any
     assert escalated is not None
     return escalated, queued
 
@@ -125,7 +125,7 @@ def escalate(
         made = f"Alerted {', '.join(channels)}" if channels else "No channel is configured to alert"
         queued = len(channels)
     log.warning("run %d of procedure %s escalated: %s", run.id, procedure.name, made)
-    checklists.set_note(connection, run.id, NoteField.ESCALATIONS_MADE, made, MACHINE, now)
+    runs.set_note(connection, run.id, NoteField.ESCALATIONS_MADE, made, MACHINE, now)
     return queued
 
 

@@ -12,14 +12,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
 
+from watchkeeper.checklists import runs
+from watchkeeper.checklists.model import Item, ItemState, Run, RunState
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.config.specs import CommandSpec
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.command import probe_command
-from watchkeeper.procedures import checklists
-from watchkeeper.procedures.model import Item, ItemState, Run, RunState
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import result_from_row
 from watchkeeper.store.tables import results
@@ -142,7 +142,7 @@ async def _check_decision(
 
 def _read(engine: Engine, run_id: int) -> Run | None:
     with engine.connect() as connection:
-        return checklists.get_run(connection, run_id)
+        return runs.get_run(connection, run_id)
 
 
 def _latest(engine: Engine, check: str, since: datetime) -> Result | None:
@@ -152,19 +152,19 @@ def _latest(engine: Engine, check: str, since: datetime) -> Result | None:
 
 def _annotate(engine: Engine, run_id: int, position: int, note: str) -> None:
     with engine.begin() as connection:
-        checklists.annotate(connection, run_id, position, note)
+        runs.annotate(connection, run_id, position, note)
 
 
 def _write(engine: Engine, run_id: int, position: int, decision: Decision, now: datetime) -> bool:
     """Write the decision unless the run was completed or the item decided meanwhile."""
     with engine.begin() as connection:
-        run = checklists.lock_run(connection, run_id)
+        run = runs.lock_run(connection, run_id)
         if run is None or run.state is not RunState.OPEN:
             return False
         item = next((i for i in run.items if i.position == position), None)
         if item is None or item.state is not ItemState.PENDING:
             return False
-        checklists.decide(
+        runs.decide(
             connection,
             run_id,
             position,

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from watchkeeper.checklists.runs import ChecklistError, NewItem, create_run, undo_alone
 from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.config.schedules import Schedule, parse_schedule
 from watchkeeper.incidents.model import MACHINE
-from watchkeeper.procedures.checklists import ChecklistError, NewItem, create_run, undo_alone
 from watchkeeper.store.tables import procedure_schedule
 
 log = logging.getLogger("watchkeeper.procedures")

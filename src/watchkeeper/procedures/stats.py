@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, func, select
 
+from watchkeeper.checklists.model import RunState
 from watchkeeper.config.schema import Config
-from watchkeeper.procedures.model import RunState
 from watchkeeper.procedures.schedule import next_occurrences
 from watchkeeper.store.tables import checklist_runs
 

@@ -16,11 +16,12 @@ from sqlalchemy import Connection, Engine, and_, exists, select, update
 
 from watchkeeper.alerting.channels import NotifyType
 from watchkeeper.alerting.outbox import enqueue
+from watchkeeper.checklists import runs
+from watchkeeper.checklists.model import ItemState, Run, RunState
 from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
-from watchkeeper.procedures import checklists
 from watchkeeper.procedures.completion import (
     escalate,
     finish,
@@ -29,7 +30,6 @@ from watchkeeper.procedures.completion import (
     notify_channels,
 )
 from watchkeeper.procedures.machine import RunCheck, decide_machine_items, machine_done
-from watchkeeper.procedures.model import ItemState, Run, RunState
 from watchkeeper.procedures.schedule import schedule_procedure
 from watchkeeper.store.tables import checklist_items, checklist_runs
 
@@ -102,7 +102,7 @@ class ProcedureWorker:
     def _complete_if_machine_only(self, run_id: int, now: datetime) -> int:
         """Complete a run whose items are all the machine's and all decided; return messages queued."""
         with self.engine.begin() as connection:
-            run = checklists.lock_run(connection, run_id)
+            run = runs.lock_run(connection, run_id)
             if run is None or not machine_done(run):
                 return 0
             return finish(
@@ -125,7 +125,7 @@ class ProcedureWorker:
     def _mark_overdue(self, run_id: int, now: datetime) -> int:
         """Mark the run overdue once, tell its channels, and escalate it if its conditions say so."""
         with self.engine.begin() as connection:
-            run = checklists.lock_run(connection, run_id)
+            run = runs.lock_run(connection, run_id)
             if run is None or run.overdue_at is not None or not run.overdue(now):
                 return 0
             connection.execute(

@@ -320,7 +320,10 @@ incident_events = Table(
     Column("data", JSON()),
     Index("ix_incident_events_incident", "incident_id", "id"),
 )
-"""An incident's timeline: state changes, notes, alerts, notifications, breaches, checklist ticks."""
+"""An incident's own timeline: state changes, notes, alerts, notifications, breaches, post-mortem.
+
+Its phase checklists' ticks are in ``checklist_events``; the timeline merges them in when read.
+"""
 
 procedure_schedule = Table(
     "procedure_schedule",
@@ -374,9 +377,26 @@ checklist_items = Table(
     Column("note", Text(), nullable=False, server_default=""),
     Column("output", Text()),
     Column("exit_code", Integer()),
+    Column("claimed_until", UTCDateTime()),
     Index("ux_checklist_items_position", "run_id", "position", unique=True),
 )
 """The items of a checklist run, each decided by the machine (check, run) or a person (manual)."""
+
+checklist_events = Table(
+    "checklist_events",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("run_id", RowId, ForeignKey("checklist_runs.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("position", Integer()),
+    Column("state", String(16)),
+    Column("field", String(24)),
+    Column("text", Text(), nullable=False, server_default=""),
+    Index("ix_checklist_events_run", "run_id", "id"),
+)
+"""A run's history: every decision (corrections included), note line and completion, by whom."""
 
 runbook_runs = Table(
     "runbook_runs",

@@ -17,8 +17,8 @@ from prometheus_client.registry import Collector
 from watchkeeper.alerting import outbox
 from watchkeeper.alerting.model import Severity
 from watchkeeper.auth.model import Role
+from watchkeeper.checklists.runs import overdue_count
 from watchkeeper.incidents.records import active_by_severity
-from watchkeeper.procedures.checklists import overdue_count
 from watchkeeper.service import Watchkeeper
 from watchkeeper.views.dashboard import Dashboard
 from watchkeeper.web.security import require

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from sqlalchemy import Connection
 
-from watchkeeper.procedures import checklists, completion, runbooks, schedule, stats
-from watchkeeper.procedures.checklists import ChecklistError
-from watchkeeper.procedures.model import ItemState, Run, RunState
+from watchkeeper.checklists import runs
+from watchkeeper.checklists.model import ItemState, Run, RunState
+from watchkeeper.checklists.runs import ChecklistError
+from watchkeeper.procedures import completion, runbooks, schedule, stats
 from watchkeeper.service import Watchkeeper
 from watchkeeper.web.api.models import BAD_JSON, Responses, problem
 from watchkeeper.web.api.operations import (
@@ -85,7 +86,7 @@ def list_checklists(
 ) -> list[RunOut]:
     """Checklist runs scheduled in [since, until), newest first; ``overdue`` is as of now."""
     with _wk(request).store.engine.connect() as connection:
-        found = checklists.list_runs(
+        found = runs.list_runs(
             connection,
             procedure=procedure,
             state=state,
@@ -123,7 +124,7 @@ def decide(
             run = _require(connection, run_id)
             if not any(item.position == position for item in run.items):
                 raise HTTPException(404, f"run {run_id} has no item {position}")
-            item = checklists.decide(
+            item = runs.decide(
                 connection,
                 run_id,
                 position,
@@ -145,7 +146,7 @@ def add_note(run_id: RowId, body: RunNoteIn, request: Request, who: Operator) ->
     try:
         with _wk(request).store.engine.begin() as connection:
             _require(connection, run_id)
-            checklists.set_note(connection, run_id, body.field, body.text, who.user, now)
+            runs.set_note(connection, run_id, body.field, body.text, who.user, now)
             run = _require(connection, run_id)
     except ChecklistError as exc:
         # The run exists, so what is left to refuse is the text.
@@ -209,7 +210,7 @@ router.include_router(runbook_router)
 
 
 def _require(connection: Connection, run_id: int) -> Run:
-    run = checklists.get_run(connection, run_id)
+    run = runs.get_run(connection, run_id)
     if run is None:
         raise HTTPException(404, f"no checklist run {run_id}")
     return run

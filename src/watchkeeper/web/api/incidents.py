@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Connection
 
+from watchkeeper.checklists.model import Run
+from watchkeeper.checklists.runs import list_runs
 from watchkeeper.incidents import lifecycle, postmortem, records, stats, timeline
 from watchkeeper.incidents.model import Incident, IncidentError
-from watchkeeper.procedures.checklists import list_runs
-from watchkeeper.procedures.model import Run
 from watchkeeper.service import Watchkeeper
 from watchkeeper.web.api.models import BAD_JSON, AlertOut, Responses, problem
 from watchkeeper.web.api.operations import (
@@ -168,7 +168,14 @@ def add_note(incident_id: RowId, body: NoteIn, request: Request, who: Operator) 
 @router.post(
     "/{incident_id}/postmortem",
     status_code=201,
-    responses={**BAD_JSON, **NO_INCIDENT, 409: problem("already written; send force to replace")},
+    responses={
+        **BAD_JSON,
+        **NO_INCIDENT,
+        409: problem(
+            'already written (send {"force": true} to replace it), '
+            "or the post-mortem directory cannot be written (the reason is given)"
+        ),
+    },
 )
 def write_postmortem(
     incident_id: RowId, request: Request, who: Operator, body: PostmortemIn | None = None
@@ -187,6 +194,9 @@ def write_postmortem(
                 datetime.now(UTC),
                 force=body is not None and body.force,
             )
+    except postmortem.PostmortemExists as exc:
+        detail = f'{exc}: edit it, or send {{"force": true}} to write it again'
+        raise HTTPException(409, detail) from None
     except IncidentError as exc:
         raise HTTPException(409, str(exc)) from None
     return PostmortemOut(path=str(path), markdown=path.read_text(encoding="utf-8"))

@@ -8,18 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from watchkeeper.checklists.model import Item, ItemState, NoteField, Run, RunState
 from watchkeeper.config.procedures import Procedure, Runbook, Step, StepKind
 from watchkeeper.incidents.model import Incident, IncidentState, Level, TimelineEntry, TimelineKind
 from watchkeeper.incidents.stats import SeverityStats
-from watchkeeper.procedures.model import (
-    Item,
-    ItemState,
-    NoteField,
-    Run,
-    RunbookOutcome,
-    RunState,
-    StepOutcome,
-)
+from watchkeeper.procedures.model import RunbookOutcome, StepOutcome
 from watchkeeper.procedures.runbooks import RunbookRun, StepRecord
 from watchkeeper.procedures.stats import ProcedureStats
 from watchkeeper.web.api.models import AlertOut, Body
@@ -173,9 +166,9 @@ class IncidentStatsOut(BaseModel):
 
 
 class TimelineEntryOut(BaseModel):
-    """One line of an incident's timeline."""
+    """One line of an incident's timeline; a phase checklist's tick, note or completion has no id."""
 
-    id: int
+    id: int | None
     at: datetime
     kind: TimelineKind
     actor: str | None

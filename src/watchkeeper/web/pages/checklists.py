@@ -15,10 +15,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from watchkeeper.auth.model import Principal
+from watchkeeper.checklists import runs
+from watchkeeper.checklists.model import Item, ItemState, NoteField, Run, RunState
 from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.incidents.model import IncidentError
-from watchkeeper.procedures import checklists, completion, schedule, stats
-from watchkeeper.procedures.model import Item, ItemState, NoteField, Run, RunState
+from watchkeeper.procedures import completion, schedule, stats
 from watchkeeper.web.pages.formats import Clock
 from watchkeeper.web.pages.render import (
     Operator,
@@ -153,7 +154,7 @@ def start_now(request: Request, name: str, who: Operator) -> Response:
     try:
         with board.store.engine.begin() as connection:
             run_id = schedule.start_run(connection, procedure, who.user, now.now, tz=now.tz)
-    except checklists.ChecklistError as exc:
+    except runs.ChecklistError as exc:
         return _checklists(request, who, error=str(exc), status_code=409)
     return RedirectResponse(f"/checklists/{run_id}", status_code=303)
 
@@ -177,10 +178,8 @@ def decide_item(
     request.state.action = f"{verdict.value} checklist item"
     try:
         with dashboard(request).store.engine.begin() as connection:
-            checklists.decide(
-                connection, run_id, position, verdict.state, who.user, clock(request).now
-            )
-    except checklists.ChecklistError as exc:
+            runs.decide(connection, run_id, position, verdict.state, who.user, clock(request).now)
+    except runs.ChecklistError as exc:
         return _run(request, who, run_id, error=str(exc), status_code=409)
     return RedirectResponse(local_path(back, f"/checklists/{run_id}"), status_code=303)
 
@@ -214,8 +213,8 @@ def add_notes(
     try:
         with dashboard(request).store.engine.begin() as connection:
             for field, text in written.items():
-                checklists.set_note(connection, run_id, field, text, who.user, now)
-    except checklists.ChecklistError as exc:
+                runs.set_note(connection, run_id, field, text, who.user, now)
+    except runs.ChecklistError as exc:
         return _run(request, who, run_id, error=str(exc), status_code=409)
     return RedirectResponse(f"/checklists/{run_id}#notes", status_code=303)
 
@@ -235,7 +234,7 @@ def complete(request: Request, run_id: int, who: Operator) -> Response:
                 clock(request).now,
                 board.config.server.base_url,
             )
-    except (checklists.ChecklistError, IncidentError) as exc:
+    except (runs.ChecklistError, IncidentError) as exc:
         # IncidentError: the run's escalation could not open its incident.
         return _run(request, who, run_id, error=str(exc), status_code=409)
     return RedirectResponse(f"/checklists/{run_id}", status_code=303)
@@ -249,14 +248,14 @@ def _checklists(
     bounds = period_bounds(now.now, now.tz)
     earliest = min(bounds["week"][0], bounds["month"][0])
     with board.store.engine.connect() as connection:
-        runs = [
+        recent = [
             run
-            for run in checklists.list_runs(connection, since=earliest, limit=RUNS_SHOWN)
+            for run in runs.list_runs(connection, since=earliest, limit=RUNS_SHOWN)
             if run.incident_id is None
         ]
         earlier = [
             run
-            for run in checklists.list_runs(
+            for run in runs.list_runs(
                 connection, until=earliest, state=RunState.OPEN, limit=RUNS_SHOWN
             )
             if run.incident_id is None
@@ -266,7 +265,7 @@ def _checklists(
         )
     by_name = {f.procedure: f for f in figures if f.procedure is not None}
     sections: dict[str, list[Run]] = {key: [] for key, _, _ in SECTIONS}
-    for run in runs:
+    for run in recent:
         for period in sections:
             start, end = bounds[period]
             if start <= run.scheduled_for < end:
@@ -293,7 +292,7 @@ def _run(
 ) -> Response:
     now = clock(request).now
     with dashboard(request).store.engine.connect() as connection:
-        run = checklists.get_run(connection, run_id)
+        run = runs.get_run(connection, run_id)
     if run is None:
         return not_found(request, who, f"There is no checklist run {run_id}.")
     view = run_view(run, now)

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from watchkeeper.auth.model import Principal
+from watchkeeper.checklists import runs
+from watchkeeper.checklists.model import RunState
 from watchkeeper.config.units import format_duration
 from watchkeeper.incidents import lifecycle, postmortem, records, stats, timeline
-from watchkeeper.incidents.model import Incident, IncidentError, IncidentState, TimelineKind
-from watchkeeper.procedures import checklists
-from watchkeeper.procedures.model import RunState
+from watchkeeper.incidents.model import (
+    Incident,
+    IncidentError,
+    IncidentState,
+    TimelineKind,
+    Transition,
+)
 from watchkeeper.web.pages.checklists import ago_words, due_words, run_view, span_words, utc
 from watchkeeper.web.pages.render import (
     Operator,
@@ -39,28 +44,19 @@ SEVERITY_COLOURS = 4
 """Severities are coloured by rank in the config: the first red, then orange, amber, and blue."""
 
 
-class Action(StrEnum):
-    """The buttons that move an incident on, as they appear in their form's address."""
-
-    ACK = "ack"
-    MITIGATE = "mitigate"
-    RESOLVE = "resolve"
-    CLOSE = "close"
-
-
-MOVES: dict[Action, tuple[str, Callable[..., Incident]]] = {
-    Action.ACK: ("Acknowledge", lifecycle.acknowledge),
-    Action.MITIGATE: ("Mitigate", lifecycle.mitigate),
-    Action.RESOLVE: ("Resolve", lifecycle.resolve),
-    Action.CLOSE: ("Close", lifecycle.close),
+LABELS = {
+    Transition.ACK: "Acknowledge",
+    Transition.MITIGATE: "Mitigate",
+    Transition.RESOLVE: "Resolve",
+    Transition.CLOSE: "Close",
 }
-"""Each button's label and the core's function it calls."""
+"""Each button's label; its form's address ends with the transition's name."""
 
-SENSIBLE: dict[IncidentState, tuple[Action, ...]] = {
-    IncidentState.OPEN: (Action.ACK, Action.MITIGATE, Action.RESOLVE),
-    IncidentState.ACKNOWLEDGED: (Action.MITIGATE, Action.RESOLVE),
-    IncidentState.MITIGATED: (Action.RESOLVE,),
-    IncidentState.RESOLVED: (Action.CLOSE,),
+SENSIBLE: dict[IncidentState, tuple[Transition, ...]] = {
+    IncidentState.OPEN: (Transition.ACK, Transition.MITIGATE, Transition.RESOLVE),
+    IncidentState.ACKNOWLEDGED: (Transition.MITIGATE, Transition.RESOLVE),
+    IncidentState.MITIGATED: (Transition.RESOLVE,),
+    IncidentState.RESOLVED: (Transition.CLOSE,),
     IncidentState.CLOSED: (),
 }
 """The buttons shown in each state: forward only, and closing only once resolved."""
@@ -138,19 +134,24 @@ def write_postmortem(request: Request, incident_id: int, who: Operator) -> Respo
             postmortem.write_postmortem(
                 connection, incident_id, directory, who.user, clock(request).now
             )
-    except (IncidentError, OSError) as exc:
+    except postmortem.PostmortemExists as exc:
+        error = (
+            f"{exc}: edit that file, or write it again with "
+            f"`watchkeeper incident postmortem {incident_id} --force`"
+        )
+        return _incident(request, who, incident_id, error=error, status_code=409)
+    except IncidentError as exc:
         return _incident(request, who, incident_id, error=str(exc), status_code=409)
     return RedirectResponse(f"/incidents/{incident_id}#postmortem-section", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/{action}")
-def move(request: Request, incident_id: int, action: Action, who: Operator) -> Response:
+def move(request: Request, incident_id: int, action: Transition, who: Operator) -> Response:
     """Acknowledge, mitigate, resolve or close the incident."""
-    label, change = MOVES[action]
-    request.state.action = f"{label.lower()} incident"
+    request.state.action = f"{LABELS[action].lower()} incident"
     try:
         with dashboard(request).store.engine.begin() as connection:
-            change(connection, incident_id, who.user, clock(request).now)
+            lifecycle.apply(connection, incident_id, action, who.user, clock(request).now)
     except IncidentError as exc:
         return _incident(request, who, incident_id, error=str(exc), status_code=409)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
@@ -165,7 +166,7 @@ def open_work(request: Request) -> dict[str, Any]:
         active = records.list_incidents(connection, active_only=True)
         overdue = [
             run
-            for run in checklists.list_runs(connection, state=RunState.OPEN, limit=1000)
+            for run in runs.list_runs(connection, state=RunState.OPEN, limit=1000)
             if run.overdue(now)
         ]
     worst = min(active, key=lambda i: ranks(i.severity), default=None)
@@ -237,7 +238,7 @@ def _incident(
         if incident is None:
             return not_found(request, who, f"There is no incident {incident_id}.")
         alerts = records.attached_alerts(connection, incident_id)
-        runs = sorted(checklists.list_runs(connection, incident_id=incident_id), key=lambda r: r.id)
+        phases = sorted(runs.list_runs(connection, incident_id=incident_id), key=lambda r: r.id)
         entries = timeline.entries(connection, incident_id)
     ranks = _ranks(board.config.incidents.severities)
     context = {
@@ -246,7 +247,7 @@ def _incident(
         "colour": ranks(incident.severity),
         "state": incident.state.value,
         "steps": _steps(incident, now),
-        "actions": [(a.value, MOVES[a][0]) for a in SENSIBLE[incident.state]],
+        "actions": [(a.value, LABELS[a]) for a in SENSIBLE[incident.state]],
         "sla": _sla(incident, now),
         "alerts": [
             {
@@ -259,7 +260,7 @@ def _incident(
             }
             for a in alerts
         ],
-        "phases": [run_view(run, now) for run in runs],
+        "phases": [run_view(run, now) for run in phases],
         "timeline": [
             {
                 "at": f"{entry.at:%Y-%m-%d %H:%M:%S}",

@@ -3,7 +3,8 @@
 A run is a procedure's occurrence or an incident's phase. Items are addressed by their 1-based
 position. Every function works in the caller's transaction; those that change a run lock it first
 (``FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so a person and the machine deciding
-the same run at once take turns.
+the same run at once take turns. Each decision, note line and completion is also recorded in the
+run's history (``checklists.history``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from watchkeeper.checklists import history
+from watchkeeper.checklists.model import EventKind, Item, ItemState, NoteField, Run, RunState
 from watchkeeper.config.procedures import StepKind
-from watchkeeper.incidents.model import TimelineKind
-from watchkeeper.incidents.timeline import add_entry
-from watchkeeper.procedures.model import Item, ItemState, NoteField, Run, RunState
 from watchkeeper.store.tables import checklist_items, checklist_runs
 
 
@@ -38,10 +38,6 @@ class NewItem:
     check_name: str | None = None
     argv: tuple[str, ...] | None = None
     timeout: float | None = None
-
-
-MARKS = {ItemState.PASSED: "✓", ItemState.FAILED: "✗", ItemState.SKIPPED: "↷"}
-"""How a decided item is marked in timelines and listings."""
 
 
 def create_run(
@@ -191,17 +187,16 @@ def decide(
             exit_code=exit_code,
         )
     )
-    if run.incident_id is not None:
-        said = f" ({note})" if note else ""
-        add_entry(
-            connection,
-            run.incident_id,
-            TimelineKind.CHECKLIST,
-            now,
-            actor,
-            f"{run.phase or run.title}: {MARKS[state]} {item.text}{said}",
-            {"run_id": run.id, "position": position, "state": state.value},
-        )
+    history.record(
+        connection,
+        run_id,
+        EventKind.DECIDED,
+        now,
+        actor,
+        text=note,
+        position=position,
+        state=state,
+    )
     return Item(
         id=item.id,
         run_id=item.run_id,
@@ -249,17 +244,7 @@ def set_note(
     connection.execute(
         update(checklist_runs).where(checklist_runs.c.id == run_id).values({field.value: after})
     )
-    if run.incident_id is not None:
-        label = field.value.replace("_", " ")
-        add_entry(
-            connection,
-            run.incident_id,
-            TimelineKind.CHECKLIST,
-            now,
-            actor,
-            f"{run.phase or run.title}: {label}: {line}",
-            {"run_id": run.id, "field": field.value},
-        )
+    history.record(connection, run_id, EventKind.NOTED, now, actor, text=line, field=field)
 
 
 def complete(connection: Connection, run_id: int, actor: str, now: datetime) -> Run:
@@ -277,19 +262,16 @@ def complete(connection: Connection, run_id: int, actor: str, now: datetime) -> 
         .where(checklist_runs.c.id == run_id)
         .values(state=RunState.COMPLETED.value, completed_at=now, completed_by=actor)
     )
-    if run.incident_id is not None:
-        counts = run.counts()
-        add_entry(
-            connection,
-            run.incident_id,
-            TimelineKind.CHECKLIST,
-            now,
-            actor,
-            f"{run.phase or run.title}: checklist completed "
-            f"({counts[ItemState.PASSED]} passed, {counts[ItemState.FAILED]} failed, "
-            f"{counts[ItemState.SKIPPED]} skipped)",
-            {"run_id": run.id, "state": RunState.COMPLETED.value},
-        )
+    counts = run.counts()
+    history.record(
+        connection,
+        run_id,
+        EventKind.COMPLETED,
+        now,
+        actor,
+        text=f"{counts[ItemState.PASSED]} passed, {counts[ItemState.FAILED]} failed, "
+        f"{counts[ItemState.SKIPPED]} skipped",
+    )
     completed = get_run(connection, run_id)
     assert completed is not None
     return completed
@@ -308,9 +290,9 @@ def _open_run(connection: Connection, run_id: int) -> Run:
 
 
 def _item(run: Run, position: int) -> Item:
-    for item in run.items:
-        if item.position == position:
-            return item
+    item = run.item(position)
+    if item is not None:
+        return item
     raise ChecklistError(
         f"run {run.id} has no item {position}: its items are 1 to {len(run.items)}"
     )

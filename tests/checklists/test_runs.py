@@ -1,4 +1,5 @@
-"""Checklist runs in the store: creating, deciding, noting and completing them, on both backends."""
+"""Checklist runs in the store: creating, deciding, noting and completing them, and each run's
+history, on both backends."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.procedures.checklist_support import run
-from watchkeeper.config.incidents import IncidentsConfig
+from watchkeeper.checklists.history import events
+from watchkeeper.checklists.model import EventKind, ItemState, NoteField, RunState
+from watchkeeper.checklists.runs import (
+    ChecklistError,
+    NewItem,
+    complete,
+    create_run,
+    decide,
+    list_runs,
+    set_note,
+)
 from watchkeeper.config.procedures import StepKind
-from watchkeeper.incidents.lifecycle import open_incident
-from watchkeeper.incidents.model import MACHINE, TimelineKind
-from watchkeeper.incidents.timeline import entries
-from watchkeeper.procedures import checklists
-from watchkeeper.procedures.checklists import ChecklistError, NewItem
-from watchkeeper.procedures.model import ItemState, NoteField, RunState
+from watchkeeper.incidents.model import MACHINE
 from watchkeeper.store.store import Store
 
 T0 = datetime(2026, 12, 7, 11, 0, tzinfo=UTC)
@@ -27,7 +33,7 @@ ITEMS = [
 
 def new_run(store: Store, scheduled_for: datetime = T0, procedure: str | None = "weekly") -> int:
     with store.engine.begin() as connection:
-        run_id = checklists.create_run(
+        run_id = create_run(
             connection,
             title="Weekly review",
             items=ITEMS,
@@ -60,7 +66,7 @@ def test_a_second_run_of_one_occurrence_is_refused_and_the_transaction_goes_on(
 ) -> None:
     first = new_run(any_store)
     with any_store.engine.begin() as connection:
-        again = checklists.create_run(
+        again = create_run(
             connection,
             title="Weekly review",
             items=ITEMS,
@@ -69,7 +75,7 @@ def test_a_second_run_of_one_occurrence_is_refused_and_the_transaction_goes_on(
             now=T0,
             procedure="weekly",
         )
-        later = checklists.create_run(
+        later = create_run(
             connection,
             title="Weekly review",
             items=ITEMS,
@@ -80,89 +86,70 @@ def test_a_second_run_of_one_occurrence_is_refused_and_the_transaction_goes_on(
         )
     assert again is None and later is not None
     with any_store.engine.connect() as connection:
-        listed = checklists.list_runs(connection, procedure="weekly")
+        listed = list_runs(connection, procedure="weekly")
     assert [r.id for r in listed] == [later, first]
 
 
 def test_a_person_may_correct_the_machine_until_the_run_is_completed(any_store: Store) -> None:
     run_id = new_run(any_store)
     with any_store.engine.begin() as connection:
-        checklists.decide(connection, run_id, 1, ItemState.FAILED, MACHINE, T0, "critical: 503")
-        corrected = checklists.decide(
+        decide(connection, run_id, 1, ItemState.FAILED, MACHINE, T0, "critical: 503")
+        corrected = decide(
             connection, run_id, 1, ItemState.PASSED, "ana", T0, "deploy finished, passes now"
         )
-        checklists.decide(connection, run_id, 2, ItemState.SKIPPED, "ana", T0)
-        checklists.decide(connection, run_id, 3, ItemState.PASSED, "ana", T0)
+        decide(connection, run_id, 2, ItemState.SKIPPED, "ana", T0)
+        decide(connection, run_id, 3, ItemState.PASSED, "ana", T0)
     assert (corrected.state, corrected.decided_by) == (ItemState.PASSED, "ana")
     assert run(any_store.engine, run_id).items[0].note == "deploy finished, passes now"
     with any_store.engine.begin() as connection:
-        checklists.complete(connection, run_id, "ana", T0 + timedelta(minutes=5))
+        complete(connection, run_id, "ana", T0 + timedelta(minutes=5))
     with any_store.engine.begin() as connection, pytest.raises(ChecklistError, match="read-only"):
-        checklists.decide(connection, run_id, 1, ItemState.FAILED, "bo", T0)
+        decide(connection, run_id, 1, ItemState.FAILED, "bo", T0)
 
 
 def test_a_decision_must_name_an_item_and_a_verdict(any_store: Store) -> None:
     run_id = new_run(any_store)
     with any_store.engine.begin() as connection:
         with pytest.raises(ChecklistError, match="its items are 1 to 3"):
-            checklists.decide(connection, run_id, 4, ItemState.PASSED, "ana", T0)
+            decide(connection, run_id, 4, ItemState.PASSED, "ana", T0)
         with pytest.raises(ChecklistError, match="pending is not a decision"):
-            checklists.decide(connection, run_id, 1, ItemState.PENDING, "ana", T0)
+            decide(connection, run_id, 1, ItemState.PENDING, "ana", T0)
         with pytest.raises(ChecklistError, match="no checklist run 999"):
-            checklists.decide(connection, 999, 1, ItemState.PASSED, "ana", T0)
+            decide(connection, 999, 1, ItemState.PASSED, "ana", T0)
 
 
 def test_complete_refuses_a_run_with_pending_items_and_names_them(any_store: Store) -> None:
     run_id = new_run(any_store)
     with any_store.engine.begin() as connection:
-        checklists.decide(connection, run_id, 1, ItemState.PASSED, MACHINE, T0)
+        decide(connection, run_id, 1, ItemState.PASSED, MACHINE, T0)
     with (
         any_store.engine.begin() as connection,
         pytest.raises(ChecklistError, match=r"2 \(Run git status\), 3 \(Review the dashboard\)"),
     ):
-        checklists.complete(connection, run_id, "ana", T0)
+        complete(connection, run_id, "ana", T0)
     assert run(any_store.engine, run_id).state is RunState.OPEN
 
     with any_store.engine.begin() as connection:
-        checklists.decide(connection, run_id, 2, ItemState.PASSED, MACHINE, T0)
-        checklists.decide(connection, run_id, 3, ItemState.FAILED, "ana", T0, "two alerts")
-        done = checklists.complete(connection, run_id, "ana", T0 + timedelta(hours=1))
+        decide(connection, run_id, 2, ItemState.PASSED, MACHINE, T0)
+        decide(connection, run_id, 3, ItemState.FAILED, "ana", T0, "two alerts")
+        done = complete(connection, run_id, "ana", T0 + timedelta(hours=1))
     assert (done.state, done.completed_by) == (RunState.COMPLETED, "ana")
     assert done.completed_at == T0 + timedelta(hours=1)
     with any_store.engine.begin() as connection, pytest.raises(ChecklistError, match="completed"):
-        checklists.complete(connection, run_id, "ana", T0)
+        complete(connection, run_id, "ana", T0)
 
 
 def test_notes_keep_every_line_written(any_store: Store) -> None:
     run_id = new_run(any_store)
     with any_store.engine.begin() as connection:
-        checklists.set_note(connection, run_id, NoteField.ISSUES_FOUND, "disk at 85%", "ana", T0)
-        checklists.set_note(connection, run_id, NoteField.ISSUES_FOUND, "  cert in 9d ", "bo", T0)
-        checklists.set_note(connection, run_id, NoteField.ACTIONS_TAKEN, "pruned logs", "ana", T0)
+        set_note(connection, run_id, NoteField.ISSUES_FOUND, "disk at 85%", "ana", T0)
+        set_note(connection, run_id, NoteField.ISSUES_FOUND, "  cert in 9d ", "bo", T0)
+        set_note(connection, run_id, NoteField.ACTIONS_TAKEN, "pruned logs", "ana", T0)
         with pytest.raises(ChecklistError, match="empty note"):
-            checklists.set_note(connection, run_id, NoteField.ACTIONS_TAKEN, " ", "ana", T0)
+            set_note(connection, run_id, NoteField.ACTIONS_TAKEN, " ", "ana", T0)
     noted = run(any_store.engine, run_id)
     assert noted.issues_found == "disk at 85%\ncert in 9d"
     assert (noted.actions_taken, noted.escalations_made) == ("pruned logs", "")
-
-
-def test_ticking_an_incident_phase_item_goes_on_the_incident_timeline(any_store: Store) -> None:
-    with any_store.engine.begin() as connection:
-        incident_id = open_incident(
-            connection, IncidentsConfig(), title="API down", severity="P1", actor="ana", now=T0
-        )
-        (investigation,) = checklists.list_runs(connection, incident_id=incident_id)[2:3]
-        assert investigation.phase == "investigation"
-        checklists.decide(
-            connection, investigation.id, 2, ItemState.PASSED, "ana", T0, "nothing deployed"
-        )
-    with any_store.engine.connect() as connection:
-        ticks = [e for e in entries(connection, incident_id) if e.kind is TimelineKind.CHECKLIST]
-    assert [e.text for e in ticks] == [
-        "investigation: ✓ Check recent deployments and changes (nothing deployed)"
-    ]
-    assert ticks[0].data == {"run_id": investigation.id, "position": 2, "state": "passed"}
-    assert ticks[0].actor == "ana"
 
 
 def test_list_filters_by_period_procedure_and_state(any_store: Store) -> None:
@@ -171,11 +158,49 @@ def test_list_filters_by_period_procedure_and_state(any_store: Store) -> None:
     other = new_run(any_store, T0, procedure="daily")
     with any_store.engine.begin() as connection:
         for position in (1, 2, 3):
-            checklists.decide(connection, older, position, ItemState.PASSED, "ana", T0)
-        checklists.complete(connection, older, "ana", T0)
+            decide(connection, older, position, ItemState.PASSED, "ana", T0)
+        complete(connection, older, "ana", T0)
     with any_store.engine.connect() as connection:
-        assert [r.id for r in checklists.list_runs(connection, since=T0)] == [other, newer]
-        assert [r.id for r in checklists.list_runs(connection, until=T0)] == [older]
-        opened = checklists.list_runs(connection, procedure="weekly", state=RunState.OPEN)
+        assert [r.id for r in list_runs(connection, since=T0)] == [other, newer]
+        assert [r.id for r in list_runs(connection, until=T0)] == [older]
+        opened = list_runs(connection, procedure="weekly", state=RunState.OPEN)
         assert [r.id for r in opened] == [newer]
-        assert len(checklists.list_runs(connection, limit=2)) == 2
+        assert len(list_runs(connection, limit=2)) == 2
+
+
+def test_the_history_keeps_every_decision_correction_note_and_the_completion(
+    any_store: Store,
+) -> None:
+    run_id = new_run(any_store)
+    with any_store.engine.begin() as connection:
+        decide(connection, run_id, 1, ItemState.FAILED, MACHINE, T0, "critical: 503")
+        decide(connection, run_id, 1, ItemState.PASSED, "ana", T0 + timedelta(minutes=1), "ok now")
+        set_note(connection, run_id, NoteField.ISSUES_FOUND, " api flapped ", "ana", T0)
+        decide(connection, run_id, 2, ItemState.SKIPPED, "bo", T0 + timedelta(minutes=2))
+        decide(connection, run_id, 3, ItemState.PASSED, "bo", T0 + timedelta(minutes=2))
+        complete(connection, run_id, "bo", T0 + timedelta(minutes=3))
+    with any_store.engine.connect() as connection:
+        history = events(connection, run_id)
+    assert [(e.kind, e.actor, e.position, e.state, e.field, e.text) for e in history] == [
+        (EventKind.DECIDED, MACHINE, 1, ItemState.FAILED, None, "critical: 503"),
+        (EventKind.NOTED, "ana", None, None, NoteField.ISSUES_FOUND, "api flapped"),
+        (EventKind.DECIDED, "ana", 1, ItemState.PASSED, None, "ok now"),
+        (EventKind.DECIDED, "bo", 2, ItemState.SKIPPED, None, ""),
+        (EventKind.DECIDED, "bo", 3, ItemState.PASSED, None, ""),
+        (EventKind.COMPLETED, "bo", None, None, None, "2 passed, 0 failed, 1 skipped"),
+    ]
+    assert [e.at for e in history][:3] == [T0, T0, T0 + timedelta(minutes=1)]
+    assert {e.run_id for e in history} == {run_id}
+
+
+def test_a_refused_change_leaves_no_trace_in_the_history(any_store: Store) -> None:
+    run_id = new_run(any_store)
+    with any_store.engine.begin() as connection:
+        for refused in (
+            lambda: decide(connection, run_id, 9, ItemState.PASSED, "ana", T0),
+            lambda: set_note(connection, run_id, NoteField.ACTIONS_TAKEN, "  ", "ana", T0),
+            lambda: complete(connection, run_id, "ana", T0),
+        ):
+            with pytest.raises(ChecklistError):
+                refused()
+        assert events(connection, run_id) == []

@@ -1,0 +1,2 @@
+"""Checklist runs and items, whoever created them: a procedure's schedule or an incident's
+phases."""
