@@ -231,7 +231,7 @@ def test_a_level_naming_a_channel_since_removed_is_logged_and_still_queued(
         assert channels_told(connection) == ["oncall", "lead"]  # the outbox gives it up visibly
 
 
-def test_escalating_locks_only_the_incidents_that_may_have_something_due(
+def test_escalating_locks_only_the_incidents_with_something_due(
     postgres_url: str,
 ) -> None:
     store = Store.open(postgres_url)
@@ -259,8 +259,9 @@ def test_escalating_locks_only_the_incidents_that_may_have_something_due(
 
         with store.engine.begin() as connection:
             escalate(connection, minutes(10), None)
-            # A P1 answered has nothing left; a P0 answered nothing before its status deadline.
-            assert [lockable(i) for i in (waiting, answered, p0)] == [False, True, True]
+            # Nothing is due yet: the waiting P1's level 2 comes at 30 min, the P0's status
+            # update at 30 min, and the answered P1 has nothing left.
+            assert [lockable(i) for i in (waiting, answered, p0)] == [True, True, True]
         with store.engine.begin() as connection:
             escalate(connection, minutes(30), None)
             assert [lockable(i) for i in (waiting, answered, p0)] == [False, True, False]

@@ -134,16 +134,19 @@ def escalate(
 
 
 def _may_need_work(connection: Connection, now: datetime) -> list[int]:
-    """Return the ids of active incidents that may have something due at ``now``, unlocked.
+    """Return the ids of active incidents with something due at ``now``, read without locks.
 
-    An open incident may need a level notified or its response breach recorded; one already
-    responded to only while its status-update deadline has passed unrecorded.
+    A pass every 2 s with many open incidents must not visit each: only those with a level or a
+    breach due are locked and escalated. An unreadable policy is visited (escalating it logs why).
     """
     query = select(
         incidents.c.id,
         incidents.c.state,
         incidents.c.opened_at,
         incidents.c.policy,
+        incidents.c.level,
+        incidents.c.response_breached_at,
+        incidents.c.status_update_breached_at,
     ).where(
         incidents.c.state.in_(records.ACTIVE),
         or_(
@@ -153,14 +156,30 @@ def _may_need_work(connection: Connection, now: datetime) -> list[int]:
     )
     found = []
     for row in connection.execute(query):
-        if row.state != IncidentState.OPEN.value:
-            try:
-                deadline = status_update_deadline(Policy.from_json(row.policy), row.opened_at)
-            except (KeyError, TypeError, ValueError):  # unreadable: escalating it logs why
-                deadline = now
-            if deadline is None or now < deadline:
-                continue
-        found.append(row.id)
+        try:
+            policy = Policy.from_json(row.policy)
+        except (KeyError, TypeError, ValueError):
+            found.append(row.id)
+            continue
+        deadline = status_update_deadline(policy, row.opened_at)
+        status_due = (
+            deadline is not None and row.status_update_breached_at is None and now >= deadline
+        )
+        if row.state == IncidentState.OPEN.value:
+            # Whether a public update came is asked only of the few incidents visited.
+            due = plan(
+                policy,
+                row.opened_at,
+                row.level,
+                row.response_breached_at is not None,
+                True,
+                True,
+                now,
+            )
+            if due.notify or due.response_breached or status_due:
+                found.append(row.id)
+        elif status_due:
+            found.append(row.id)
     return found
 
 
