@@ -6,7 +6,10 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli_run import run_cli
+from tests.web.api_server import running
 
 CONFIG = f"""
 checks:
@@ -103,3 +106,60 @@ async def test_mistakes_are_explained_without_a_traceback(tmp_path: Path) -> Non
     nothing = await run_cli("checklist", "note", "1", "-c", config)
     assert nothing.code == 3 and "--issues-found" in nothing.stderr
     assert "no checklist runs" in (await run_cli("checklist", "list", "-c", config)).stdout
+
+
+async def test_list_shows_procedure_runs_and_incident_phases_only_when_asked(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path)
+    assert (await run_cli("checklist", "start", "audit", "-c", config)).code == 0
+    opened = await run_cli(
+        "incident", "open", "--severity", "P2", "--title", "db down", "-c", config, "--by", "ana"
+    )
+    assert opened.code == 0, opened.stderr
+
+    listed = json.loads((await run_cli("checklist", "list", "-c", config, "--json")).stdout)
+    assert [(run["procedure"], run["incident_id"]) for run in listed] == [("audit", None)]
+    table = (await run_cli("checklist", "list", "-c", config)).stdout
+    assert "audit" in table and "triage" not in table.lower()
+
+    everything = json.loads(
+        (await run_cli("checklist", "list", "--incidents", "-c", config, "--json")).stdout
+    )
+    phases = [run["phase"] for run in everything if run["incident_id"] == 1]
+    assert len(everything) == 1 + len(phases) and len(phases) == 4
+
+
+TOKEN = "tok-5ee1c0de42aa"
+APPEND = (
+    "import os, sys; open(sys.argv[1], 'a').write(str(os.getpid()) + chr(10)); "
+    "open(sys.argv[2], 'w').write(sys.argv[3]); print('deploying with', sys.argv[3])"
+)
+
+
+async def test_start_beside_the_running_service_runs_each_command_once_and_shows_no_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran, received = tmp_path / "ran", tmp_path / "received"
+    monkeypatch.setenv("WK_DEPLOY_TOKEN", TOKEN)
+    extra = f"""
+procedures:
+  - name: deploy
+    steps:
+      - run: ["{sys.executable}", -c, "{APPEND}", "{ran}", "{received}", "token=${{WK_DEPLOY_TOKEN}}"]
+"""
+    with running(tmp_path, failing=False, extra=extra) as api:
+        config = tmp_path / "watchkeeper.yaml"
+        started = await run_cli("checklist", "start", "deploy", "-c", config, "--by", "ana")
+        assert started.code == 0, started.stderr
+        assert "completed" in started.stdout and TOKEN not in started.stdout
+        assert "token=***" in started.stdout
+        (listed,) = json.loads((await run_cli("checklist", "list", "-c", config, "--json")).stdout)
+        shown = await run_cli("checklist", "show", str(listed["id"]), "-c", config, "--json")
+        answered = api.get(f"/api/checklists/{listed['id']}")
+    assert answered.status_code == 200 and TOKEN not in answered.text
+    (item,) = answered.json()["items"]
+    assert item["argv"][-1] == "token=***" and item["output"] == "deploying with token=***\n"
+    assert TOKEN not in shown.stdout and json.loads(shown.stdout)["state"] == "completed"
+    assert received.read_text() == f"token={TOKEN}"
+    assert len(ran.read_text().splitlines()) == 1

@@ -13,13 +13,18 @@ from watchkeeper.checklists.model import EventKind, ItemState, NoteField, RunSta
 from watchkeeper.checklists.runs import (
     ChecklistError,
     NewItem,
+    RunCompleted,
+    claim,
     complete,
     create_run,
     decide,
+    decide_pending,
     list_runs,
     set_note,
 )
+from watchkeeper.config.incidents import DEFAULT_PHASES, IncidentsConfig
 from watchkeeper.config.procedures import StepKind
+from watchkeeper.incidents.lifecycle import open_incident
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.store.store import Store
 
@@ -135,8 +140,33 @@ def test_complete_refuses_a_run_with_pending_items_and_names_them(any_store: Sto
         done = complete(connection, run_id, "ana", T0 + timedelta(hours=1))
     assert (done.state, done.completed_by) == (RunState.COMPLETED, "ana")
     assert done.completed_at == T0 + timedelta(hours=1)
-    with any_store.engine.begin() as connection, pytest.raises(ChecklistError, match="completed"):
-        complete(connection, run_id, "ana", T0)
+    with any_store.engine.begin() as connection, pytest.raises(RunCompleted, match="by ana"):
+        complete(connection, run_id, "bo", T0)
+
+
+def test_the_machine_decides_only_an_unclaimed_pending_item_of_an_open_run(
+    any_store: Store,
+) -> None:
+    run_id = new_run(any_store)
+    check, command, _ = run(any_store.engine, run_id).items
+    later = T0 + timedelta(minutes=10)
+    with any_store.engine.begin() as connection:
+        assert claim(connection, command.id, T0 + timedelta(minutes=5), T0)
+        assert not claim(connection, command.id, T0 + timedelta(minutes=6), T0)
+        assert claim(connection, command.id, later + timedelta(minutes=5), later)  # expired
+        decide(connection, run_id, 1, ItemState.PASSED, "ana", T0, "looked myself")
+        assert not claim(connection, check.id, later, T0)  # decided: nothing to claim
+        assert not decide_pending(connection, run_id, 1, ItemState.FAILED, MACHINE, later)
+        assert decide_pending(connection, run_id, 2, ItemState.FAILED, MACHINE, later, "exit 1")
+    decided = run(any_store.engine, run_id).items
+    assert [(i.state, i.decided_by, i.note) for i in decided[:2]] == [
+        (ItemState.PASSED, "ana", "looked myself"),
+        (ItemState.FAILED, MACHINE, "exit 1"),
+    ]
+    with any_store.engine.begin() as connection:
+        decide(connection, run_id, 3, ItemState.PASSED, "ana", later)
+        complete(connection, run_id, "ana", later)
+        assert not decide_pending(connection, run_id, 2, ItemState.PASSED, MACHINE, later)
 
 
 def test_notes_keep_every_line_written(any_store: Store) -> None:
@@ -166,6 +196,19 @@ def test_list_filters_by_period_procedure_and_state(any_store: Store) -> None:
         opened = list_runs(connection, procedure="weekly", state=RunState.OPEN)
         assert [r.id for r in opened] == [newer]
         assert len(list_runs(connection, limit=2)) == 2
+
+
+def test_list_leaves_out_incident_phases_when_asked(any_store: Store) -> None:
+    procedure_run = new_run(any_store)
+    with any_store.engine.begin() as connection:
+        open_incident(
+            connection, IncidentsConfig(), title="db down", severity="P2", actor="ana", now=T0
+        )
+    with any_store.engine.connect() as connection:
+        everything = list_runs(connection)
+        procedures_only = list_runs(connection, incident_phases=False)
+    assert len(everything) == 1 + len(DEFAULT_PHASES)
+    assert [r.id for r in procedures_only] == [procedure_run]
 
 
 def test_the_history_keeps_every_decision_correction_note_and_the_completion(

@@ -1,9 +1,11 @@
-"""What the checklist tests share: a config from YAML text, real checks to run, and reading runs
-and messages back."""
+"""What the checklist tests share: a config from YAML text, real checks to run, reading runs and
+messages back, and a gate that holds a command until the test lets it go on."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from types import TracebackType
 
 from sqlalchemy import Engine, select
 
@@ -18,9 +20,12 @@ from watchkeeper.probes import ProbeContext
 from watchkeeper.procedures.machine import RunCheck
 from watchkeeper.results import Result
 from watchkeeper.store.store import Store
-from watchkeeper.store.tables import outbox
+from watchkeeper.store.tables import metadata, outbox
 
 PYTHON = sys.executable
+
+GATED = "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[-1]))).recv(2)"
+"""A ``python -c`` program that waits at the gate on port ``argv[-1]`` until it opens."""
 
 
 def config_of(text: str) -> Config:
@@ -66,3 +71,56 @@ def checks_of(config: Config, ctx: ProbeContext, store: Store) -> RunCheck:
         return result
 
     return run_check
+
+
+def stored_text(engine: Engine) -> str:
+    """Return every row of every table as text, to search for what must never be stored."""
+    with engine.connect() as connection:
+        return "\n".join(
+            repr(row)
+            for table in metadata.sorted_tables
+            for row in connection.execute(table.select())
+        )
+
+
+class Gate:
+    """A loopback server that holds each command connecting to it (see GATED) until it opens."""
+
+    def __init__(self) -> None:
+        self.arrivals = 0
+        self._arrived = asyncio.Event()
+        self._waiting: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> Gate:
+        self._server = await asyncio.start_server(self._arrive, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.open()
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _arrive(self, _: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.arrivals += 1
+        self._waiting.append(writer)
+        self._arrived.set()
+
+    async def reached(self, timeout: float = 30.0) -> None:
+        """Return once a command is waiting at the gate (fail after ``timeout`` seconds)."""
+        await asyncio.wait_for(self._arrived.wait(), timeout)
+
+    def open(self) -> None:
+        """Let every waiting command go on."""
+        for writer in self._waiting:
+            writer.write(b"go")
+            writer.close()
+        self._waiting.clear()

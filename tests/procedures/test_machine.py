@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -14,7 +15,15 @@ from watchkeeper.checklists.runs import complete, decide
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.probes import ProbeContext
-from watchkeeper.procedures.machine import MAX_OUTPUT, decide_machine_items, run_command
+from watchkeeper.procedures.machine import (
+    CHANGED,
+    CUT_LEAD,
+    MAX_OUTPUT,
+    Pass,
+    RunCheck,
+    decide_machine_items,
+    run_command,
+)
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import Store
@@ -47,7 +56,13 @@ def started(store: Store, config_text: str) -> int:
     """Start a run of the config's only procedure at T0; return its id."""
     (procedure,) = config_of(config_text).procedures
     with store.engine.begin() as connection:
-        return start_run(connection, procedure, "ana", T0)
+        return start_run(connection, procedure, "ana", T0, secrets=Secrets())
+
+
+async def decided(store: Store, run_id: int, config_text: str, run_check: RunCheck) -> Pass:
+    """Decide the run's machine items at T0 with the config of ``config_text``."""
+    config = config_of(config_text)
+    return await decide_machine_items(store.engine, run_id, config, run_check, Secrets(), T0)
 
 
 def result_count(store: Store, check: str) -> int:
@@ -71,7 +86,7 @@ procedures:
     )
     run_id = started(any_store, text)
     run_check = checks_of(config_of(text), ctx, any_store)
-    assert await decide_machine_items(any_store.engine, run_id, run_check, Secrets(), T0) == 1
+    assert (await decided(any_store, run_id, text, run_check)).decided == 1
     (item,) = run(any_store.engine, run_id).items
     assert (item.state, item.note, item.decided_by) == (
         ItemState.PASSED,
@@ -94,7 +109,7 @@ procedures:
 """
     run_id = started(any_store, text)
     run_check = checks_of(config_of(text), ctx, any_store)
-    await decide_machine_items(any_store.engine, run_id, run_check, Secrets(), T0)
+    await decided(any_store, run_id, text, run_check)
     home, admin = run(any_store.engine, run_id).items
     assert home.state is ItemState.PASSED
     assert admin.state is ItemState.FAILED
@@ -112,7 +127,7 @@ procedures: [{name: daily, steps: [{check: billing}]}]
 """
     run_id = started(any_store, text)
     run_check = checks_of(config_of(text), ctx, any_store)
-    assert await decide_machine_items(any_store.engine, run_id, run_check, Secrets(), T0) == 0
+    assert (await decided(any_store, run_id, text, run_check)).decided == 0
     (item,) = run(any_store.engine, run_id).items
     assert item.state is ItemState.PENDING
     assert item.note == "check billing is not configured; decide it by hand"
@@ -130,7 +145,7 @@ procedures:
       - run: ["{PYTHON}", -c, "{failing}"]
 """
     run_id = started(any_store, text)
-    await decide_machine_items(any_store.engine, run_id, _unused, Secrets(), T0)
+    await decided(any_store, run_id, text, _unused)
     build, audit = run(any_store.engine, run_id).items
     assert (build.state, build.exit_code, build.output) == (ItemState.PASSED, 0, "build ok\n")
     assert (audit.state, audit.exit_code, audit.note) == (ItemState.FAILED, 2, "exit code 2")
@@ -152,6 +167,56 @@ async def test_secrets_are_redacted_from_the_output_kept() -> None:
     assert short.output == "key ***\n"
 
 
+async def test_the_end_of_a_long_output_is_kept_where_the_error_is() -> None:
+    chatty = "import sys; [print(f'step {i}: ok') for i in range(40000)]; print('ERROR: disk full')"
+    failed = await run_command((PYTHON, "-c", f"{chatty}; sys.exit(1)"), 30.0, Secrets())
+    assert failed.output is not None and failed.state is ItemState.FAILED
+    assert failed.output.endswith("step 39999: ok\nERROR: disk full\n")
+    assert failed.output.startswith("…") and len(failed.output) == MAX_OUTPUT + 1
+    to_stderr = (
+        "import sys; print('starting'); sys.stderr.write('w' * 500000 + '\\nERROR: no memory')"
+    )
+    crashed = await run_command((PYTHON, "-c", to_stderr), 30.0, Secrets())
+    assert crashed.output is not None and crashed.output.endswith("w\nERROR: no memory")
+    assert len(crashed.output) == MAX_OUTPUT + 1
+
+
+async def test_a_secret_cut_in_half_where_the_kept_output_starts_is_not_shown() -> None:
+    secret, end = "FIRSTHALF-SECONDHALF", "\nERROR: bad credentials\n"
+    # The stream ends in the secret's second half and just enough two-byte characters that the
+    # bytes read (MAX_OUTPUT + CUT_LEAD) start where that half does.
+    filler = (MAX_OUTPUT + CUT_LEAD - len("SECONDHALF") - len(end)) // 2
+    program = (
+        "import sys; secret, n = sys.argv[1], int(sys.argv[2]); "
+        "sys.stdout.buffer.write(('\\u00e9' * 300000 + secret + '\\u00e9' * n"
+        " + '\\nERROR: bad credentials\\n').encode())"
+    )
+    decision = await run_command(
+        (PYTHON, "-c", program, secret, str(filler)), 30.0, Secrets([secret])
+    )
+    assert decision.output is not None and decision.output.endswith(end)
+    assert "HALF" not in decision.output and decision.output.startswith("…é")
+
+
+async def test_a_run_item_whose_step_changed_since_the_run_was_made_waits_for_a_person(
+    any_store: Store, tmp_path: Path
+) -> None:
+    made = f"""
+procedures:
+  - name: deploy
+    steps:
+      - run: ["{PYTHON}", -c, "open('{tmp_path}/old', 'w')"]
+"""
+    run_id = started(any_store, made)
+    for changed in (made.replace("/old", "/new"), made.replace("name: deploy", "name: ship")):
+        assert await decided(any_store, run_id, changed, _unused) == Pass()
+        (item,) = run(any_store.engine, run_id).items
+        assert (item.state, item.note) == (ItemState.PENDING, CHANGED)
+    assert not (tmp_path / "old").exists() and not (tmp_path / "new").exists()
+    assert (await decided(any_store, run_id, made, _unused)).decided == 1
+    assert (tmp_path / "old").exists()
+
+
 async def test_a_command_that_times_out_or_is_missing_fails_with_the_reason() -> None:
     slow = await run_command((PYTHON, "-c", "import time; time.sleep(30)"), 0.5, Secrets())
     assert slow.state is ItemState.FAILED and slow.note.startswith("timed out after")
@@ -171,7 +236,7 @@ procedures:
       - manual: All configured LLM providers show "Available"
 """
     run_id = started(any_store, text)
-    await decide_machine_items(any_store.engine, run_id, _unused, Secrets(), T0)
+    await decided(any_store, run_id, text, _unused)
     command, person = run(any_store.engine, run_id).items
     assert (command.state, person.state) == (ItemState.PASSED, ItemState.PENDING)
     with any_store.engine.begin() as connection:

@@ -92,7 +92,7 @@ def test_occurrences_before_watchkeeper_knew_the_procedure_get_no_run(any_store:
     (procedure,) = config_of(DAILY).procedures
     with any_store.engine.begin() as connection:
         made = schedule_procedure(
-            connection, procedure, UTC_ZONE, datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+            connection, procedure, UTC_ZONE, datetime(2026, 12, 1, 9, 30, tzinfo=UTC), Secrets()
         )
     assert made is None and runs(any_store.engine) == []
     assert next_at(any_store, "daily-health") == datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_after_downtime_only_the_latest_missed_occurrence_gets_a_run(any_store: 
     (procedure,) = config_of(DAILY).procedures
     for now in (datetime(2026, 12, 1, 8, 0, tzinfo=UTC), datetime(2026, 12, 5, 12, 0, tzinfo=UTC)):
         with any_store.engine.begin() as connection:
-            schedule_procedure(connection, procedure, UTC_ZONE, now)
+            schedule_procedure(connection, procedure, UTC_ZONE, now, Secrets())
     (only,) = runs(any_store.engine)
     assert only.scheduled_for == datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
     assert only.due_at == datetime(2026, 12, 5, 11, 0, tzinfo=UTC)  # the 2h window
@@ -128,8 +128,12 @@ def test_a_schedule_edited_to_fire_sooner_takes_effect_at_once(any_store: Store)
     (monthly,) = config_of(MONTHLY).procedures
     daily = monthly.model_copy(update={"schedule": "daily at 09:00"})
     with any_store.engine.begin() as connection:
-        schedule_procedure(connection, monthly, UTC_ZONE, datetime(2026, 11, 20, tzinfo=UTC))
-        schedule_procedure(connection, daily, UTC_ZONE, datetime(2026, 11, 20, 1, 0, tzinfo=UTC))
+        schedule_procedure(
+            connection, monthly, UTC_ZONE, datetime(2026, 11, 20, tzinfo=UTC), Secrets()
+        )
+        schedule_procedure(
+            connection, daily, UTC_ZONE, datetime(2026, 11, 20, 1, 0, tzinfo=UTC), Secrets()
+        )
     assert next_at(any_store, "monthly-review") == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
@@ -137,9 +141,11 @@ def test_a_schedule_edited_to_fire_later_makes_no_run_at_the_old_time(any_store:
     (daily,) = config_of(DAILY).procedures
     weekly = daily.model_copy(update={"schedule": "weekly on friday at 09:00"})
     with any_store.engine.begin() as connection:
-        schedule_procedure(connection, daily, UTC_ZONE, datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+        schedule_procedure(
+            connection, daily, UTC_ZONE, datetime(2026, 12, 1, 8, 0, tzinfo=UTC), Secrets()
+        )
         made = schedule_procedure(
-            connection, weekly, UTC_ZONE, datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+            connection, weekly, UTC_ZONE, datetime(2026, 12, 1, 9, 30, tzinfo=UTC), Secrets()
         )
     assert made is None and runs(any_store.engine) == []
     assert next_at(any_store, "daily-health") == datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -153,7 +159,10 @@ def test_a_run_started_by_hand_is_due_after_the_window_or_the_schedules_gap(
     by_hand = monthly.model_copy(update={"name": "ad-hoc-review", "schedule": None})
     now = datetime(2026, 12, 15, 14, 0, tzinfo=UTC)
     with any_store.engine.begin() as connection:
-        ids = [start_run(connection, p, "ana", now) for p in (daily, monthly, by_hand)]
+        ids = [
+            start_run(connection, p, "ana", now, secrets=Secrets())
+            for p in (daily, monthly, by_hand)
+        ]
     started = {r.id: r for r in runs(any_store.engine)}
     assert [started[i].due_at for i in ids] == [
         now + timedelta(hours=2),

@@ -9,6 +9,7 @@ from tests.procedures.checklist_support import config_of
 from watchkeeper.checklists.model import ItemState
 from watchkeeper.checklists.runs import NewItem, complete, create_run, decide
 from watchkeeper.config.procedures import StepKind
+from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.procedures.schedule import schedule_procedure
 from watchkeeper.procedures.stats import procedure_stats
@@ -59,7 +60,7 @@ def test_rates_count_completed_runs_against_those_completed_or_past_due(any_stor
     add_run(any_store, 4, None)  # open, not yet due: does not count yet
     with any_store.engine.begin() as connection:
         for procedure in config.procedures:
-            schedule_procedure(connection, procedure, ZoneInfo("UTC"), NOW)
+            schedule_procedure(connection, procedure, ZoneInfo("UTC"), NOW, Secrets())
     with any_store.engine.connect() as connection:
         daily, weekly, overall = procedure_stats(connection, config, DAY, NOW, NOW)
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tests.alerting.receivers import WebhookReceiver
 from tests.procedures.checklist_support import PYTHON, config_of, messages, run, runs
 from watchkeeper.alerting.outbox import Sender, pending
 from watchkeeper.alerting.worker import channels_of
-from watchkeeper.checklists.model import ItemState, RunState
+from watchkeeper.checklists.model import Item, ItemState, Run, RunState
 from watchkeeper.checklists.runs import decide
+from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents import records
 from watchkeeper.incidents.model import MACHINE
-from watchkeeper.procedures.completion import complete_run
+from watchkeeper.procedures.completion import complete_run, settled_conditions
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.procedures.worker import ProcedureWorker
-from watchkeeper.results import Result
+from watchkeeper.results import Result, Status
 from watchkeeper.store.store import Store
 
 MONDAY = datetime(2026, 12, 7, tzinfo=UTC)
@@ -151,7 +153,7 @@ async def test_completing_with_failed_steps_opens_an_incident_when_escalate_to_i
     config = config_of(ESCALATING)
     (procedure,) = config.procedures
     with any_store.engine.begin() as connection:
-        run_id = start_run(connection, procedure, "ana", at(15))
+        run_id = start_run(connection, procedure, "ana", at(15), secrets=Secrets())
         decide(connection, run_id, 1, ItemState.FAILED, "ana", at(15), "no backup since 3d")
         decide(connection, run_id, 2, ItemState.FAILED, "ana", at(15))
         decide(connection, run_id, 3, ItemState.PASSED, "ana", at(15))
@@ -172,7 +174,7 @@ async def test_an_overdue_run_escalates_when_its_conditions_say_so(any_store: St
     config = config_of(ESCALATING)
     (procedure,) = config.procedures
     with any_store.engine.begin() as connection:
-        run_id = start_run(connection, procedure, "ana", at(15))
+        run_id = start_run(connection, procedure, "ana", at(15), secrets=Secrets())
     worker = ProcedureWorker(any_store.engine, config, no_checks, Secrets())
     assert await worker.step(at(16)) == 0
     await worker.step(at(16, 1))
@@ -187,7 +189,7 @@ def test_a_run_that_is_not_escalated_stays_quiet(any_store: Store) -> None:
     config = config_of(ESCALATING)
     (procedure,) = config.procedures
     with any_store.engine.begin() as connection:
-        run_id = start_run(connection, procedure, "ana", at(15))
+        run_id = start_run(connection, procedure, "ana", at(15), secrets=Secrets())
         for position in (1, 2, 3):
             decide(connection, run_id, position, ItemState.PASSED, "ana", at(15))
         done = complete_run(connection, config, run_id, "ana", at(15, 30), None)
@@ -212,8 +214,75 @@ async def test_one_failing_run_does_not_stop_the_others(any_store: Store) -> Non
     config = config_of(TWO)
     first, second = config.procedures
     with any_store.engine.begin() as connection:
-        broken_run = start_run(connection, first, "ana", at(9))
-        fine_run = start_run(connection, second, "ana", at(9))
+        broken_run = start_run(connection, first, "ana", at(9), secrets=Secrets())
+        fine_run = start_run(connection, second, "ana", at(9), secrets=Secrets())
     await ProcedureWorker(any_store.engine, config, broken, Secrets()).step(at(9, 1))
     assert run(any_store.engine, broken_run).items[0].state is ItemState.PENDING
     assert run(any_store.engine, fine_run).state is RunState.COMPLETED
+
+
+FAILING_CHECK = """
+notifications:
+  channels: {ops: ["json://127.0.0.1:9/ops"]}
+checks: [{name: backups, command: ["false"]}]
+procedures:
+  - name: daily-health
+    title: System Health Checks
+    schedule: daily at 09:00
+    window: 8h
+    escalate_if: ["failed_steps > 0"]
+    steps:
+      - check: backups
+      - manual: Review the error logs
+"""
+
+
+async def test_a_failed_check_item_escalates_the_run_at_once_and_only_once(
+    any_store: Store,
+) -> None:
+    any_store.insert_results([Result("backups", at(9), Status.CRITICAL, 1.0, "exit_code = 1")])
+    worker = ProcedureWorker(any_store.engine, config_of(FAILING_CHECK), no_checks, Secrets())
+    await worker.step(at(8))
+    assert await worker.step(at(9)) == 1  # not 8 hours later, when the run turns overdue
+    (escalated,) = runs(any_store.engine)
+    assert escalated.state is RunState.OPEN and escalated.escalated_at == at(9)
+    assert escalated.escalations_made == "Alerted ops"
+    ((channel, title, body),) = messages(any_store.engine)
+    assert (channel, title) == ("ops", "Procedure System Health Checks: 1 failed step")
+    assert "Pending items:\n- 2. Review the error logs" in body
+
+    assert await worker.step(at(17, 1)) == 1  # the overdue message; no second escalation
+    with any_store.engine.begin() as connection:
+        decide(connection, escalated.id, 2, ItemState.PASSED, "ana", at(17, 5))
+        done = complete_run(
+            connection, config_of(FAILING_CHECK), escalated.id, "ana", at(17, 6), None
+        )
+    assert done.escalated_at == at(9) and len(messages(any_store.engine)) == 2
+
+
+def test_only_conditions_no_decision_left_can_undo_escalate_an_open_run() -> None:
+    (procedure,) = config_of(
+        """
+procedures:
+  - name: audit
+    escalate_if:
+      - failed_steps > 0
+      - passed_steps < total_steps
+      - failed_steps >= 2
+      - pending_steps > 0
+      - overdue
+    steps: [{manual: a}, {manual: b}, {manual: c}, {manual: d}]
+"""
+    ).procedures
+    states = (ItemState.FAILED, ItemState.PASSED, ItemState.PENDING, ItemState.PENDING)
+    items = tuple(
+        Item(id=n, run_id=1, position=n, kind=StepKind.MANUAL, text=str(n), state=state)
+        for n, state in enumerate(states, 1)
+    )
+    half_done = Run(1, "Audit", RunState.OPEN, at(9), at(9), MACHINE, items, procedure="audit")
+    assert settled_conditions(procedure, half_done) == [
+        "failed_steps > 0",
+        "passed_steps < total_steps",
+    ]
+    passed = tuple(replace(item, state=ItemState.PASSED) for item in items[1:])
+    assert settled_conditions(procedure, replace(half_done, items=passed)) == []

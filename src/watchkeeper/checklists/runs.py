@@ -3,8 +3,9 @@
 A run is a procedure's occurrence or an incident's phase. Items are addressed by their 1-based
 position. Every function works in the caller's transaction; those that change a run lock it first
 (``FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so a person and the machine deciding
-the same run at once take turns. Each decision, note line and completion is also recorded in the
-run's history (``checklists.history``).
+the same run at once take turns. The machine's writes are also conditional (``claim``,
+``decide_pending``), because SQLite's lock is taken only at the first write. Each decision, note
+line and completion is also recorded in the run's history (``checklists.history``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from watchkeeper.store.tables import checklist_items, checklist_runs
 
 class ChecklistError(Exception):
     """A checklist change that cannot be made; the message says why and what to do instead."""
+
+
+class RunCompleted(ChecklistError):
+    """The run is completed (perhaps by someone else a moment ago), so it is read-only."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +142,14 @@ def list_runs(
     procedure: str | None = None,
     incident_id: int | None = None,
     state: RunState | None = None,
+    incident_phases: bool = True,
     limit: int = 200,
 ) -> list[Run]:
-    """Return runs scheduled in [since, until) matching the filters, newest scheduled first."""
+    """Return runs scheduled in [since, until) matching the filters, newest scheduled first
+    (without incidents' phase runs if ``incident_phases`` is False)."""
     query = select(checklist_runs)
+    if not incident_phases:
+        query = query.where(checklist_runs.c.incident_id.is_(None))
     if since is not None:
         query = query.where(checklist_runs.c.scheduled_for >= since)
     if until is not None:
@@ -215,6 +224,72 @@ def decide(
     )
 
 
+def claim(connection: Connection, item_id: int, until: datetime, now: datetime) -> bool:
+    """Claim a pending item for the machine until ``until``; return False if it is decided, or
+    someone else's claim still holds at ``now``.
+
+    Call it in a transaction of its own, before running the item's check or command: only the
+    claimer runs it, and a claim that expires (its worker died) lets another try again.
+    """
+    item = checklist_items.c
+    claimed = connection.execute(
+        update(checklist_items)
+        .where(
+            item.id == item_id,
+            item.state == ItemState.PENDING.value,
+            item.claimed_until.is_(None) | (item.claimed_until < now),
+        )
+        .values(claimed_until=until)
+    )
+    return claimed.rowcount == 1
+
+
+def decide_pending(
+    connection: Connection,
+    run_id: int,
+    position: int,
+    state: ItemState,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    output: str | None = None,
+    exit_code: int | None = None,
+) -> bool:
+    """Decide item ``position`` only if it is still pending in an open run; return whether it was.
+
+    The machine's way to decide: a person's decision made meanwhile is never overwritten.
+    """
+    state = ItemState(state)
+    still_open = (
+        select(checklist_runs.c.id)
+        .where(checklist_runs.c.id == run_id, checklist_runs.c.state == RunState.OPEN.value)
+        .exists()
+    )
+    decided = connection.execute(
+        update(checklist_items)
+        .where(
+            checklist_items.c.run_id == run_id,
+            checklist_items.c.position == position,
+            checklist_items.c.state == ItemState.PENDING.value,
+            still_open,
+        )
+        .values(
+            state=state.value,
+            decided_by=actor,
+            decided_at=now,
+            note=note,
+            output=output,
+            exit_code=exit_code,
+        )
+    )
+    if decided.rowcount != 1:
+        return False
+    history.record(
+        connection, run_id, EventKind.DECIDED, now, actor, text=note, position=position, state=state
+    )
+    return True
+
+
 def annotate(connection: Connection, run_id: int, position: int, note: str) -> None:
     """Set the note of a still pending item (why it waits) without deciding it."""
     connection.execute(
@@ -257,11 +332,16 @@ def complete(connection: Connection, run_id: int, actor: str, now: datetime) -> 
             f"run {run_id} still has pending items: {listed}; decide each with "
             f"`watchkeeper checklist tick|fail|skip {run_id} ITEM` first"
         )
-    connection.execute(
+    completed = connection.execute(
         update(checklist_runs)
-        .where(checklist_runs.c.id == run_id)
+        .where(checklist_runs.c.id == run_id, checklist_runs.c.state == RunState.OPEN.value)
         .values(state=RunState.COMPLETED.value, completed_at=now, completed_by=actor)
     )
+    if completed.rowcount != 1:
+        # Completed by another writer since it was read (SQLite locks only at the first write).
+        meanwhile = get_run(connection, run_id)
+        assert meanwhile is not None
+        raise _read_only(meanwhile)
     counts = run.counts()
     history.record(
         connection,
@@ -272,9 +352,9 @@ def complete(connection: Connection, run_id: int, actor: str, now: datetime) -> 
         text=f"{counts[ItemState.PASSED]} passed, {counts[ItemState.FAILED]} failed, "
         f"{counts[ItemState.SKIPPED]} skipped",
     )
-    completed = get_run(connection, run_id)
-    assert completed is not None
-    return completed
+    done = get_run(connection, run_id)
+    assert done is not None
+    return done
 
 
 def _open_run(connection: Connection, run_id: int) -> Run:
@@ -282,11 +362,15 @@ def _open_run(connection: Connection, run_id: int) -> Run:
     if run is None:
         raise ChecklistError(f"no checklist run {run_id}: see `watchkeeper checklist list`")
     if run.state is RunState.COMPLETED:
-        raise ChecklistError(
-            f"run {run_id} was completed by {run.completed_by} and is read-only; "
-            "start a new run to check again"
-        )
+        raise _read_only(run)
     return run
+
+
+def _read_only(run: Run) -> RunCompleted:
+    return RunCompleted(
+        f"run {run.id} was completed by {run.completed_by} and is read-only; "
+        "start a new run to check again"
+    )
 
 
 def _item(run: Run, position: int) -> Item:

@@ -8,16 +8,23 @@ import getpass
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import MARKS, ItemState, NoteField, Run, RunState
+from watchkeeper.checklists.model import MARKS, ItemState, NoteField, RunState
 from watchkeeper.checklists.runs import ChecklistError
+from watchkeeper.cli.checklist_view import (
+    listing_since,
+    print_run,
+    run_json,
+    runs_table,
+    stats_json,
+    stats_table,
+)
 from watchkeeper.cli.common import (
     EXIT_CANNOT_RUN,
     ConfigOption,
@@ -32,12 +39,12 @@ from watchkeeper.config.loader import LoadedConfig
 from watchkeeper.config.units import UnitError, parse_duration
 from watchkeeper.engine.plan import plan_checks
 from watchkeeper.engine.runner import Runner
-from watchkeeper.incidents.model import MACHINE, IncidentError
+from watchkeeper.incidents.model import IncidentError
 from watchkeeper.probes import ProbeContext
-from watchkeeper.procedures.completion import finish, local_time
-from watchkeeper.procedures.machine import decide_machine_items, machine_done
+from watchkeeper.procedures.completion import finish, finish_if_machine_done
+from watchkeeper.procedures.machine import Pass, decide_machine_items
 from watchkeeper.procedures.schedule import start_run
-from watchkeeper.procedures.stats import TARGET, ProcedureStats, procedure_stats
+from watchkeeper.procedures.stats import procedure_stats
 from watchkeeper.results import Result
 from watchkeeper.store.store import Store
 
@@ -53,13 +60,6 @@ RunArgument = Annotated[
 ItemArgument = Annotated[int, typer.Argument(metavar="ITEM", help="The item's number, from 1.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Who (default: your user name).")]
 NoteOption = Annotated[str, typer.Option("--note", help="Why, or what you saw.")]
-
-_STATE_STYLE = {
-    ItemState.PENDING: "dim",
-    ItemState.PASSED: "green",
-    ItemState.FAILED: "red",
-    ItemState.SKIPPED: "yellow",
-}
 
 
 @contextlib.contextmanager
@@ -78,13 +78,16 @@ def list_runs(
     only_open: Annotated[
         bool, typer.Option("--open", help="Only open runs, from any date.")
     ] = False,
+    incidents: Annotated[
+        bool, typer.Option("--incidents", help="Also incidents' phase checklists.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List this month's and this week's runs (or every open one), newest first."""
+    """List this month's and this week's procedure runs (or every open one), newest first."""
     loaded = load(config)
     now = datetime.now(UTC)
-    since = None if only_open else _period_start(now, ZoneInfo(loaded.config.defaults.timezone))
+    since = None if only_open else listing_since(now, ZoneInfo(loaded.config.defaults.timezone))
     store = open_store(loaded)
     try:
         with store.engine.connect() as connection:
@@ -93,29 +96,15 @@ def list_runs(
                 since=since,
                 procedure=procedure,
                 state=RunState.OPEN if only_open else None,
+                incident_phases=incidents,
             )
     finally:
         store.close()
     if as_json:
-        out.print_json(json.dumps([_run_json(run, now) for run in found]))
+        out.print_json(json.dumps([run_json(run, now) for run in found]))
         return
-    table = Table(
-        title="Open checklist runs" if only_open else "Checklist runs", title_justify="left"
-    )
-    for column in ("id", "checklist", "scheduled", "state", "done", "owner", "due"):
-        table.add_column(column, overflow="fold")
-    for run in found:
-        done = sum(item.state is not ItemState.PENDING for item in run.items)
-        table.add_row(
-            str(run.id),
-            escape(run.title),
-            local_time(run.scheduled_for, loaded.config),
-            _state(run, now),
-            f"{done}/{len(run.items)}",
-            escape(run.owner),
-            local_time(run.due_at, loaded.config) if run.due_at else "",
-        )
-    out.print(table if found else "no checklist runs")
+    title = "Open checklist runs" if only_open else "Checklist runs"
+    out.print(runs_table(found, loaded.config, now, title) if found else "no checklist runs")
 
 
 @checklist_app.command()
@@ -132,9 +121,9 @@ def show(run_id: RunArgument, config: ConfigOption = None, as_json: JsonOption =
         err.print(f"[red]no checklist run {run_id}[/]: see `watchkeeper checklist list`")
         raise typer.Exit(1)
     if as_json:
-        out.print_json(json.dumps(_run_json(run, datetime.now(UTC), items=True)))
+        out.print_json(json.dumps(run_json(run, datetime.now(UTC), items=True)))
         return
-    _print_run(run, loaded)
+    print_run(run, loaded.config, datetime.now(UTC))
 
 
 @checklist_app.command()
@@ -143,7 +132,10 @@ def start(
     by: ByOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Start a run of a procedure now; its checks and commands are run at once."""
+    """Start a run of a procedure now; its checks and commands are run at once.
+
+    A running service may decide some of them, or complete the run, first: that is as good.
+    """
     loaded = load(config)
     found = loaded.config.procedure(procedure)
     if found is None:
@@ -155,73 +147,51 @@ def start(
     store = open_store(loaded)
     try:
         with _refusals(), store.engine.begin() as connection:
-            run_id = start_run(connection, found, by or getpass.getuser(), now, tz=tz)
-        asyncio.run(_decide(loaded, store, run_id, now))
+            run_id = start_run(
+                connection, found, by or getpass.getuser(), now, tz=tz, secrets=loaded.secrets
+            )
+        done = asyncio.run(_decide(loaded, store, run_id, now))
         with _refusals(), store.engine.begin() as connection:
-            run = runs.get_run(connection, run_id)
-            if run is not None and machine_done(run):
-                run = finish(connection, loaded.config, run_id, MACHINE, now, _base(loaded))[0]
+            run, _ = finish_if_machine_done(connection, loaded.config, run_id, now)
     finally:
         store.close()
     assert run is not None
-    _print_run(run, loaded)
+    print_run(run, loaded.config, datetime.now(UTC))
+    if done.elsewhere:
+        items = ", ".join(map(str, done.elsewhere))
+        out.print(
+            f"[dim]item(s) {items} are being decided by a running watchkeeper; "
+            f"see `watchkeeper checklist show {run_id}`[/]"
+        )
 
 
-def _decide_item(
-    run_id: int, position: int, state: ItemState, note: str, by: str | None, config: ConfigOption
-) -> None:
-    loaded = load(config)
-    store = open_store(loaded)
-    try:
-        with _refusals(), store.engine.begin() as connection:
-            item = runs.decide(
-                connection,
-                run_id,
-                position,
-                state,
-                by or getpass.getuser(),
-                datetime.now(UTC),
-                note,
-            )
-    finally:
-        store.close()
-    out.print(f"run {run_id} item {position} {MARKS[state]} {state.value}: {escape(item.text)}")
+def _decision_command(verb: str, state: ItemState, summary: str) -> None:
+    """Add the command ``verb`` that marks an item ``state``."""
+
+    def command(
+        run_id: RunArgument,
+        item: ItemArgument,
+        note: NoteOption = "",
+        by: ByOption = None,
+        config: ConfigOption = None,
+    ) -> None:
+        loaded = load(config)
+        store = open_store(loaded)
+        who, now = by or getpass.getuser(), datetime.now(UTC)
+        try:
+            with _refusals(), store.engine.begin() as connection:
+                decided = runs.decide(connection, run_id, item, state, who, now, note)
+        finally:
+            store.close()
+        out.print(f"run {run_id} item {item} {MARKS[state]} {state.value}: {escape(decided.text)}")
+
+    command.__doc__ = summary
+    checklist_app.command(verb)(command)
 
 
-@checklist_app.command()
-def tick(
-    run_id: RunArgument,
-    item: ItemArgument,
-    note: NoteOption = "",
-    by: ByOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Mark an item passed."""
-    _decide_item(run_id, item, ItemState.PASSED, note, by, config)
-
-
-@checklist_app.command()
-def fail(
-    run_id: RunArgument,
-    item: ItemArgument,
-    note: NoteOption = "",
-    by: ByOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Mark an item failed."""
-    _decide_item(run_id, item, ItemState.FAILED, note, by, config)
-
-
-@checklist_app.command()
-def skip(
-    run_id: RunArgument,
-    item: ItemArgument,
-    note: NoteOption = "",
-    by: ByOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Mark an item skipped (say why with --note)."""
-    _decide_item(run_id, item, ItemState.SKIPPED, note, by, config)
+_decision_command("tick", ItemState.PASSED, "Mark an item passed.")
+_decision_command("fail", ItemState.FAILED, "Mark an item failed.")
+_decision_command("skip", ItemState.SKIPPED, "Mark an item skipped (say why with --note).")
 
 
 @checklist_app.command()
@@ -252,7 +222,7 @@ def note(
                 runs.set_note(connection, run_id, field, text, by or getpass.getuser(), now)
     finally:
         store.close()
-    out.print(f"run {run_id}: noted {', '.join(f.value.replace('_', ' ') for f in notes)}")
+    out.print(f"run {run_id}: noted {', '.join(field.label for field in notes)}")
 
 
 @checklist_app.command()
@@ -263,9 +233,8 @@ def complete(run_id: RunArgument, by: ByOption = None, config: ConfigOption = No
     now = datetime.now(UTC)
     try:
         with _refusals(), store.engine.begin() as connection:
-            run, _ = finish(
-                connection, loaded.config, run_id, by or getpass.getuser(), now, _base(loaded)
-            )
+            who, base_url = by or getpass.getuser(), loaded.config.server.base_url
+            run, _ = finish(connection, loaded.config, run_id, who, now, base_url)
     finally:
         store.close()
     counts = run.counts()
@@ -302,33 +271,12 @@ def stats(
     finally:
         store.close()
     if as_json:
-        out.print_json(json.dumps([_stats_json(s) for s in rows]))
+        out.print_json(json.dumps([stats_json(s) for s in rows]))
         return
-    table = Table(title=f"Procedures over the last {since}", title_justify="left")
-    for column in (
-        "procedure",
-        "runs",
-        "completion",
-        "on time",
-        "overdue",
-        "last completed",
-        "next",
-    ):
-        table.add_column(column, overflow="fold")
-    for s in rows:
-        table.add_row(
-            escape(s.title),
-            str(s.runs),
-            _rate(s.completion_rate, target=TARGET),
-            _rate(s.on_time_rate),
-            f"[red]{s.overdue_open}[/]" if s.overdue_open else "0",
-            local_time(s.last_completed_at, loaded.config) if s.last_completed_at else "never",
-            local_time(s.next_due_at, loaded.config) if s.next_due_at else "",
-        )
-    out.print(table)
+    out.print(stats_table(rows, loaded.config, since))
 
 
-async def _decide(loaded: LoadedConfig, store: Store, run_id: int, now: datetime) -> None:
+async def _decide(loaded: LoadedConfig, store: Store, run_id: int, now: datetime) -> Pass:
     """Decide the run's machine items: checks run once and stored as `watchkeeper check` does."""
     plans = {plan.name: plan for plan in plan_checks(loaded.config)}
     ctx = ProbeContext()
@@ -343,137 +291,8 @@ async def _decide(loaded: LoadedConfig, store: Store, run_id: int, now: datetime
         return result
 
     try:
-        await decide_machine_items(store.engine, run_id, run_check, loaded.secrets, now)
+        return await decide_machine_items(
+            store.engine, run_id, loaded.config, run_check, loaded.secrets, now
+        )
     finally:
         await ctx.close()
-
-
-def _period_start(now: datetime, tz: ZoneInfo) -> datetime:
-    """Given now, return the start of this month or of this week (Monday), whichever is earlier."""
-    local = now.astimezone(tz)
-    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    week = today - timedelta(days=today.weekday())
-    month = today.replace(day=1)
-    return min(week, month).astimezone(UTC)
-
-
-def _base(loaded: LoadedConfig) -> str | None:
-    return loaded.config.server.base_url
-
-
-def _state(run: Run, now: datetime) -> str:
-    if run.state is RunState.COMPLETED:
-        return "[green]completed[/]" + (" [yellow](late)[/]" if run.overdue_at else "")
-    return "[red]overdue[/]" if run.overdue(now) else "open"
-
-
-def _rate(rate: float | None, target: float | None = None) -> str:
-    if rate is None:
-        return "n/a"
-    shown = f"{rate:.1%}"
-    return f"[red]{shown}[/]" if target is not None and rate < target else shown
-
-
-def _print_run(run: Run, loaded: LoadedConfig) -> None:
-    now = datetime.now(UTC)
-    config = loaded.config
-    out.print(f"[bold]Run {run.id}: {escape(run.title)}[/] — {_state(run, now)}")
-    facts = [
-        ("scheduled", local_time(run.scheduled_for, config)),
-        ("due", local_time(run.due_at, config) if run.due_at else ""),
-        ("owner", run.owner),
-        ("started by", run.created_by),
-        (
-            "completed",
-            f"{local_time(run.completed_at, config)} by {run.completed_by}"
-            if run.completed_at
-            else "",
-        ),
-    ]
-    for label, value in facts:
-        if value:
-            out.print(f"  {label}: {escape(value)}")
-    table = Table(title_justify="left")
-    for column in ("#", "kind", "state", "item", "decided by", "note"):
-        table.add_column(column, overflow="fold")
-    for item in run.items:
-        style = _STATE_STYLE[item.state]
-        table.add_row(
-            str(item.position),
-            item.kind.value,
-            f"[{style}]{item.state.value}[/]",
-            escape(item.text),
-            escape(item.decided_by or ""),
-            escape(item.note),
-        )
-    out.print(table)
-    for item in run.items:
-        if item.output:
-            out.print(f"[bold]output of item {item.position}[/] (exit code {item.exit_code}):")
-            out.print(escape(item.output.rstrip()))
-    for field in NoteField:
-        text: str = getattr(run, field.value)
-        if text:
-            out.print(f"[bold]{field.value.replace('_', ' ')}:[/]")
-            out.print(escape(text))
-
-
-def _run_json(run: Run, now: datetime, *, items: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": run.id,
-        "title": run.title,
-        "procedure": run.procedure,
-        "incident_id": run.incident_id,
-        "phase": run.phase,
-        "state": run.state.value,
-        "overdue": run.overdue(now) or run.overdue_at is not None,
-        "scheduled_for": run.scheduled_for.isoformat(),
-        "due_at": _iso(run.due_at),
-        "owner": run.owner,
-        "created_by": run.created_by,
-        "completed_at": _iso(run.completed_at),
-        "completed_by": run.completed_by,
-        "escalated_at": _iso(run.escalated_at),
-        "done": sum(item.state is not ItemState.PENDING for item in run.items),
-        "total": len(run.items),
-        "issues_found": run.issues_found,
-        "actions_taken": run.actions_taken,
-        "escalations_made": run.escalations_made,
-    }
-    if items:
-        data["items"] = [
-            {
-                "position": item.position,
-                "kind": item.kind.value,
-                "text": item.text,
-                "state": item.state.value,
-                "check": item.check_name,
-                "argv": list(item.argv) if item.argv is not None else None,
-                "decided_by": item.decided_by,
-                "decided_at": _iso(item.decided_at),
-                "note": item.note,
-                "output": item.output,
-                "exit_code": item.exit_code,
-            }
-            for item in run.items
-        ]
-    return data
-
-
-def _stats_json(s: ProcedureStats) -> dict[str, Any]:
-    return {
-        "procedure": s.procedure,
-        "title": s.title,
-        "runs": s.runs,
-        "completed": s.completed,
-        "on_time": s.on_time,
-        "completion_rate": s.completion_rate,
-        "on_time_rate": s.on_time_rate,
-        "overdue_open": s.overdue_open,
-        "last_completed_at": _iso(s.last_completed_at),
-        "next_due_at": _iso(s.next_due_at),
-    }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

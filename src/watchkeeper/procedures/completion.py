@@ -1,13 +1,15 @@
 """Completing a procedure's run, and escalating it when its ``escalate_if`` conditions hold.
 
 The conditions are read over the run's figures (failed_steps, skipped_steps, passed_steps,
-pending_steps, total_steps, overdue) with the checks' expression language. A run escalates once:
+pending_steps, total_steps, overdue) with the checks' expression language: at completion, when
+the run turns overdue, and as soon as the machine's decisions settle them. A run escalates once:
 it opens an incident of the procedure's ``escalate_to`` severity, or else alerts its channels.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,9 +18,10 @@ from sqlalchemy import Connection, update
 from watchkeeper.alerting.channels import NotifyType
 from watchkeeper.alerting.outbox import enqueue
 from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import ItemState, NoteField, Run
+from watchkeeper.checklists.model import ItemState, NoteField, Run, RunState
+from watchkeeper.checklists.runs import RunCompleted
 from watchkeeper.config.expressions import EvaluationError, parse
-from watchkeeper.config.procedures import Procedure
+from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.config.schema import Config
 from watchkeeper.incidents.lifecycle import open_incident
 from watchkeeper.incidents.model import MACHINE
@@ -57,6 +60,30 @@ def finish(
     return escalated, queued
 
 
+def machine_done(run: Run) -> bool:
+    """Return True when every item of the open run is the machine's and decided: no person need
+    complete it."""
+    return run.state is RunState.OPEN and all(
+        item.kind is not StepKind.MANUAL and item.state is not ItemState.PENDING
+        for item in run.items
+    )
+
+
+def finish_if_machine_done(
+    connection: Connection, config: Config, run_id: int, now: datetime
+) -> tuple[Run | None, int]:
+    """Complete the run as the machine if ``machine_done`` says so; return it as it now is and the
+    messages queued. Completed by another meanwhile, it is returned as that one left it."""
+    run = runs.lock_run(connection, run_id)
+    if run is None or not machine_done(run):
+        return run, 0
+    try:
+        return finish(connection, config, run_id, MACHINE, now, config.server.base_url)
+    except RunCompleted:
+        # SQLite takes its lock only at the first write, so the other's completion came first.
+        return runs.get_run(connection, run_id), 0
+
+
 def measurements_of(run: Run, *, overdue: bool) -> Measurements:
     """Given a run and whether it is (or was completed) past its due time, return its figures."""
     counts = run.counts()
@@ -72,14 +99,46 @@ def measurements_of(run: Run, *, overdue: bool) -> Measurements:
 
 def conditions_held(procedure: Procedure, measurements: Measurements) -> list[str]:
     """Given a procedure and a run's figures, return the ``escalate_if`` conditions that hold."""
-    held = []
-    for condition in procedure.escalate_if:
-        try:
-            if parse(condition).evaluate(measurements):
-                held.append(condition)
-        except EvaluationError:
-            continue  # a condition that cannot be decided does not hold, as in checks
-    return held
+    return [c for c in procedure.escalate_if if _holds(c, measurements)]
+
+
+def settled_conditions(procedure: Procedure, run: Run) -> list[str]:
+    """Given a procedure and an open run of it, return the ``escalate_if`` conditions that will
+    hold at its completion on time however its pending items are decided."""
+    counts = run.counts()
+    pending = counts[ItemState.PENDING]
+
+    def completions() -> Iterator[Measurements]:
+        for failed in range(pending + 1):
+            for skipped in range(pending + 1 - failed):
+                yield {
+                    "failed_steps": counts[ItemState.FAILED] + failed,
+                    "skipped_steps": counts[ItemState.SKIPPED] + skipped,
+                    "passed_steps": counts[ItemState.PASSED] + pending - failed - skipped,
+                    "pending_steps": 0,
+                    "total_steps": len(run.items),
+                    "overdue": False,
+                }
+
+    return [c for c in procedure.escalate_if if all(_holds(c, m) for m in completions())]
+
+
+def escalate_settled(connection: Connection, config: Config, run_id: int, now: datetime) -> int:
+    """Escalate an open run at once if ``settled_conditions`` says completing it would; return the
+    messages queued. The machine calls it with each decision it writes."""
+    run = runs.get_run(connection, run_id)
+    if run is None or run.state is not RunState.OPEN or run.escalated_at is not None:
+        return 0
+    procedure = config.procedure(run.procedure) if run.procedure else None
+    if procedure is None:
+        return 0
+    held = settled_conditions(procedure, run)
+    if not held:
+        return 0
+    measurements = measurements_of(run, overdue=False)
+    return _escalate(
+        connection, config, procedure, run, now, measurements, held, config.server.base_url
+    )
 
 
 def escalate(
@@ -100,9 +159,26 @@ def escalate(
     held = conditions_held(procedure, measurements)
     if not held:
         return 0
-    connection.execute(
-        update(checklist_runs).where(checklist_runs.c.id == run.id).values(escalated_at=now)
+    return _escalate(connection, config, procedure, run, now, measurements, held, base_url)
+
+
+def _escalate(
+    connection: Connection,
+    config: Config,
+    procedure: Procedure,
+    run: Run,
+    now: datetime,
+    measurements: Measurements,
+    held: list[str],
+    base_url: str | None,
+) -> int:
+    marked = connection.execute(
+        update(checklist_runs)
+        .where(checklist_runs.c.id == run.id, checklist_runs.c.escalated_at.is_(None))
+        .values(escalated_at=now)
     )
+    if marked.rowcount != 1:
+        return 0  # another writer escalated it since it was read: once is enough
     title = f"Procedure {procedure.heading}: {_reason(measurements, held)}"
     body = _summary(run, held, link(base_url, run.id))
     if procedure.escalate_to is not None:
@@ -142,6 +218,13 @@ def link(base_url: str | None, run_id: int) -> str | None:
 def local_time(moment: datetime, config: Config) -> str:
     """Given a moment, return it as people of the config's timezone read it."""
     return f"{moment.astimezone(ZoneInfo(config.defaults.timezone)):%Y-%m-%d %H:%M %Z}"
+
+
+def _holds(condition: str, measurements: Measurements) -> bool:
+    try:
+        return parse(condition).evaluate(measurements)
+    except EvaluationError:
+        return False  # a condition that cannot be decided does not hold, as in checks
 
 
 def _reason(measurements: Measurements, held: list[str]) -> str:

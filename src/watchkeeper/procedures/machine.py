@@ -1,6 +1,11 @@
 """The machine's part of a checklist: ``check:`` items from check results, ``run:`` items from
-commands' exit codes. Checks and commands take seconds, so they run outside any transaction, and
-each decision is written in a short transaction of its own.
+commands' exit codes. Checks and commands take seconds, so they run outside any transaction.
+
+Before running an item's check or command the machine claims the item, in a short transaction of
+its own: of two deciders at once (the service and ``checklist start``, or two service workers on
+one PostgreSQL) only the claimer runs it, and a claim expires, so the item of a decider that died
+is tried again. The decision is written only if the item is still pending (a person's tick made
+meanwhile stands), together with the run's escalation if the decision settles it.
 """
 
 from __future__ import annotations
@@ -8,18 +13,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
 from watchkeeper.checklists import runs
 from watchkeeper.checklists.model import Item, ItemState, Run, RunState
-from watchkeeper.config.procedures import StepKind
+from watchkeeper.config.procedures import Step, StepKind
+from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.config.specs import CommandSpec
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.command import probe_command
+from watchkeeper.procedures.completion import escalate_settled
+from watchkeeper.procedures.schedule import redacted_argv
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import result_from_row
 from watchkeeper.store.tables import results
@@ -29,8 +37,15 @@ RunCheck = Callable[[str], Awaitable[Result | None]]
 
 MAX_OUTPUT = 16_000
 """Characters of a command's output kept with its item: the end, where failures are explained."""
-DEFAULT_TIMEOUT = 300.0
-"""Seconds a ``run:`` item without its own timeout may take."""
+CUT_LEAD = 4_096
+"""Bytes read beyond MAX_OUTPUT and dropped from the front of a stream cut short: a secret cut in
+half there would no longer be recognised, and no secret is that long."""
+CHECK_TIMEOUT = 300.0
+"""Seconds a ``check:`` item's check may take, as far as its claim is concerned."""
+CLAIM_MARGIN = 60.0
+"""Seconds a claim outlasts its item's timeout: to write the decision, and for clocks apart."""
+CHANGED = "the procedure changed since this run was created; decide it by hand"
+"""The note of a ``run:`` item whose step is no longer in the config as it was."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,17 @@ class Decision:
     note: str
     output: str | None = None
     exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What one pass over a run's machine items did."""
+
+    decided: int = 0
+    queued: int = 0
+    """Messages queued by the escalation a decision settled (an opened incident counts as one)."""
+    elsewhere: tuple[int, ...] = ()
+    """Positions of the items another decider has claimed and is deciding now."""
 
 
 def judge_result(result: Result) -> Decision:
@@ -64,21 +90,23 @@ def latest_result(connection: Connection, check: str, since: datetime) -> Result
 async def run_command(argv: tuple[str, ...], timeout: float, secrets: Secrets) -> Decision:
     """Given a program and its arguments, run it without a shell; exit 0 passes.
 
-    The output kept (stdout, then stderr) has secrets redacted and is cut to its last MAX_OUTPUT
-    characters.
+    The output kept (stdout, then stderr) is the end of each, has secrets redacted, and is at
+    most its last MAX_OUTPUT characters.
     """
     ctx = ProbeContext()
     try:
-        measured = await probe_command(CommandSpec(argv=argv), ctx, timeout)
+        spec = CommandSpec(argv=argv, max_output=MAX_OUTPUT + CUT_LEAD)
+        measured = await probe_command(spec, ctx, timeout, tail=True)
     except ProbeError as exc:
         return Decision(ItemState.FAILED, secrets.redact(str(exc)))
     finally:
         await ctx.close()
-    stdout, stderr = str(measured["stdout"]), str(measured["stderr"])
+    stdout_cut, stderr_cut = bool(measured["stdout_truncated"]), bool(measured["stderr_truncated"])
+    stdout = _kept(str(measured["stdout"]), stdout_cut)
+    stderr = _kept(str(measured["stderr"]), stderr_cut)
     joined = stdout + ("\n" if stdout and stderr and not stdout.endswith("\n") else "") + stderr
-    # Redacted before cutting, so a cut cannot leave half a secret unrecognised.
     output = secrets.redact(joined)
-    if len(output) > MAX_OUTPUT:
+    if stdout_cut or stderr_cut or len(output) > MAX_OUTPUT:
         output = "…" + output[-MAX_OUTPUT:]
     exit_code = int(measured["exit_code"])
     if exit_code == 0:
@@ -95,49 +123,73 @@ def pending_machine_items(run: Run) -> list[Item]:
     ]
 
 
-def machine_done(run: Run) -> bool:
-    """Return True when every item of the open run is the machine's and decided: no person need
-    complete it."""
-    return run.state is RunState.OPEN and all(
-        item.kind is not StepKind.MANUAL and item.state is not ItemState.PENDING
-        for item in run.items
-    )
+def current_step(config: Config, run: Run, item: Item, secrets: Secrets) -> Step | None:
+    """Given the config in force and a ``run:`` item of a run, return the procedure's step to run
+    for it, real arguments and all; None if that step is no longer the one the run was made from.
+    """
+    procedure = config.procedure(run.procedure) if run.procedure else None
+    if procedure is None or not 0 < item.position <= len(procedure.steps):
+        return None
+    step = procedure.steps[item.position - 1]
+    if step.run is None or redacted_argv(step.run, secrets) != item.argv:
+        return None
+    return step
 
 
 async def decide_machine_items(
-    engine: Engine, run_id: int, run_check: RunCheck, secrets: Secrets, now: datetime
-) -> int:
-    """Decide the pending machine items of an open run, one by one; return how many were decided.
+    engine: Engine,
+    run_id: int,
+    config: Config,
+    run_check: RunCheck,
+    secrets: Secrets,
+    now: datetime,
+) -> Pass:
+    """Decide the pending machine items of an open run, one by one, and escalate the run as soon
+    as their decisions settle its conditions; return what was done.
 
-    An item a person decided in the meantime keeps the person's decision.
+    An item a person decided in the meantime keeps the person's decision; an item another decider
+    has claimed is left to it.
     """
     run = await asyncio.to_thread(_read, engine, run_id)
     if run is None or run.state is not RunState.OPEN:
-        return 0
-    decided = 0
+        return Pass()
+    decided = queued = 0
+    elsewhere: list[int] = []
+    # Items are run one after another from one `now`: each claim also covers the time the
+    # earlier items of this pass may have taken.
+    spent = 0.0
     for item in pending_machine_items(run):
         if item.kind is StepKind.CHECK and item.check_name is not None:
-            decision = await _check_decision(engine, run, item.check_name, run_check)
-        elif item.argv is not None:
-            decision = await run_command(item.argv, item.timeout or DEFAULT_TIMEOUT, secrets)
+            stored = await asyncio.to_thread(_latest, engine, item.check_name, run.scheduled_for)
+            if stored is not None:
+                decision = judge_result(stored)
+            else:
+                spent += CHECK_TIMEOUT
+                if not await _claim(engine, item, now, spent):
+                    elsewhere.append(item.position)
+                    continue
+                result = await run_check(item.check_name)
+                if result is None:
+                    note = f"check {item.check_name} is not configured; decide it by hand"
+                    await _annotate(engine, item, note)
+                    continue
+                decision = judge_result(result)
         else:
-            decision = None
-        if decision is None:
-            note = f"check {item.check_name} is not configured; decide it by hand"
-            if item.note != note:
-                await asyncio.to_thread(_annotate, engine, run.id, item.position, note)
-            continue
-        if await asyncio.to_thread(_write, engine, run.id, item.position, decision, now):
-            decided += 1
-    return decided
-
-
-async def _check_decision(
-    engine: Engine, run: Run, check: str, run_check: RunCheck
-) -> Decision | None:
-    stored = await asyncio.to_thread(_latest, engine, check, run.scheduled_for)
-    result = stored if stored is not None else await run_check(check)
-    return None if result is None else judge_result(result)
+            step = current_step(config, run, item, secrets)
+            if step is None or step.run is None:
+                await _annotate(engine, item, CHANGED)
+                continue
+            spent += step.timeout
+            if not await _claim(engine, item, now, spent):
+                elsewhere.append(item.position)
+                continue
+            decision = await run_command(step.run, step.timeout, secrets)
+        written, messages = await asyncio.to_thread(
+            _write, engine, config, run.id, item.position, decision, now
+        )
+        decided += written
+        queued += messages
+    return Pass(decided, queued, tuple(elsewhere))
 
 
 def _read(engine: Engine, run_id: int) -> Run | None:
@@ -150,21 +202,37 @@ def _latest(engine: Engine, check: str, since: datetime) -> Result | None:
         return latest_result(connection, check, since)
 
 
-def _annotate(engine: Engine, run_id: int, position: int, note: str) -> None:
-    with engine.begin() as connection:
-        runs.annotate(connection, run_id, position, note)
+async def _claim(engine: Engine, item: Item, now: datetime, seconds: float) -> bool:
+    until = now + timedelta(seconds=seconds + CLAIM_MARGIN)
+
+    def claim() -> bool:
+        with engine.begin() as connection:
+            return runs.claim(connection, item.id, until, now)
+
+    return await asyncio.to_thread(claim)
 
 
-def _write(engine: Engine, run_id: int, position: int, decision: Decision, now: datetime) -> bool:
-    """Write the decision unless the run was completed or the item decided meanwhile."""
+async def _annotate(engine: Engine, item: Item, note: str) -> None:
+    if item.note == note:
+        return
+
+    def annotate() -> None:
+        with engine.begin() as connection:
+            runs.annotate(connection, item.run_id, item.position, note)
+
+    await asyncio.to_thread(annotate)
+
+
+def _write(
+    engine: Engine, config: Config, run_id: int, position: int, decision: Decision, now: datetime
+) -> tuple[bool, int]:
+    """Write the decision unless the run was completed or the item decided meanwhile, and escalate
+    the run if it settles its conditions; return whether it was written and the messages queued."""
     with engine.begin() as connection:
-        run = runs.lock_run(connection, run_id)
-        if run is None or run.state is not RunState.OPEN:
-            return False
-        item = next((i for i in run.items if i.position == position), None)
-        if item is None or item.state is not ItemState.PENDING:
-            return False
-        runs.decide(
+        # On PostgreSQL the lock makes deciders of one run take turns, so each escalation
+        # check sees the decisions written before it.
+        runs.lock_run(connection, run_id)
+        written = runs.decide_pending(
             connection,
             run_id,
             position,
@@ -175,4 +243,12 @@ def _write(engine: Engine, run_id: int, position: int, decision: Decision, now: 
             output=decision.output,
             exit_code=decision.exit_code,
         )
-        return True
+        if not written:
+            return False, 0
+        return True, escalate_settled(connection, config, run_id, now)
+
+
+def _kept(text: str, cut: bool) -> str:
+    """Given a stream's text and whether its start was cut away, return the part to keep."""
+    # Cut in bytes, as the stream was: a character cut in two at the new start is dropped.
+    return text.encode()[CUT_LEAD:].decode(errors="ignore") if cut else text

@@ -5,6 +5,10 @@ seen for the first time gets no run for occurrences before Watchkeeper knew it; 
 the latest missed occurrence gets a run. Workers sharing a PostgreSQL database skip a procedure
 another is scheduling (``FOR UPDATE SKIP LOCKED``), and the unique index on a procedure's
 occurrence makes a second run for it impossible anyway.
+
+A run's items keep their text and ``run:`` arguments with the config's secrets redacted: the
+store and everything that shows a run never hold them (``machine`` takes the real arguments from
+the config when it runs the command).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from watchkeeper.checklists.runs import ChecklistError, NewItem, create_run, undo_alone
 from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.config.schedules import Schedule, parse_schedule
+from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.store.tables import procedure_schedule
 
@@ -36,18 +41,24 @@ def schedule_of(procedure: Procedure, tz: ZoneInfo = _UTC) -> Schedule | None:
     return None if procedure.schedule is None else parse_schedule(procedure.schedule, tz)
 
 
-def items_of(procedure: Procedure) -> list[NewItem]:
-    """Given a procedure, return the items of a new run of it, one per step."""
+def items_of(procedure: Procedure, secrets: Secrets) -> list[NewItem]:
+    """Given a procedure and the config's secrets, return the items of a new run of it, one per
+    step, with the secrets redacted from their text and arguments."""
     return [
         NewItem(
             kind=step.kind,
-            text=step.label,
+            text=secrets.redact(step.label),
             check_name=step.check,
-            argv=step.run,
+            argv=redacted_argv(step.run, secrets) if step.run is not None else None,
             timeout=step.timeout if step.kind is StepKind.RUN else None,
         )
         for step in procedure.steps
     ]
+
+
+def redacted_argv(argv: tuple[str, ...], secrets: Secrets) -> tuple[str, ...]:
+    """Given a command's arguments and the config's secrets, return them as a run stores them."""
+    return tuple(secrets.redact(arg) for arg in argv)
 
 
 def due_for(
@@ -65,7 +76,7 @@ def due_for(
 
 
 def schedule_procedure(
-    connection: Connection, procedure: Procedure, tz: ZoneInfo, now: datetime
+    connection: Connection, procedure: Procedure, tz: ZoneInfo, now: datetime, secrets: Secrets
 ) -> int | None:
     """Create the procedure's run if an occurrence is due at ``now``; return its id (None: none made).
 
@@ -110,8 +121,8 @@ def schedule_procedure(
     _set_next(connection, name, following)
     run_id = create_run(
         connection,
-        title=procedure.heading,
-        items=items_of(procedure),
+        title=secrets.redact(procedure.heading),
+        items=items_of(procedure, secrets),
         scheduled_for=occurrence,
         created_by=MACHINE,
         now=now,
@@ -149,11 +160,13 @@ def start_run(
     actor: str,
     now: datetime,
     *,
+    secrets: Secrets,
     tz: ZoneInfo = _UTC,
 ) -> int:
     """Create a run of ``procedure`` started by hand at ``now``; return its id.
 
-    It is due after the procedure's window, else after its schedule's gap, else never.
+    It is due after the procedure's window, else after its schedule's gap, else never. The
+    config's ``secrets`` are redacted from its items.
     """
     schedule = schedule_of(procedure, tz)
     if procedure.window is not None:
@@ -165,8 +178,8 @@ def start_run(
         due_at = None
     run_id = create_run(
         connection,
-        title=procedure.heading,
-        items=items_of(procedure),
+        title=secrets.redact(procedure.heading),
+        items=items_of(procedure, secrets),
         scheduled_for=now,
         created_by=actor,
         now=now,

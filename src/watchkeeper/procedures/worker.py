@@ -1,5 +1,6 @@
-"""Procedures inside ``watchkeeper serve``: create due runs, decide the machine's items, complete
-runs nobody needs to touch, and tell the owners' channels about overdue runs.
+"""Procedures inside ``watchkeeper serve``: create due runs, decide the machine's items (escalating
+a run as soon as they settle it), complete runs nobody needs to touch, and tell the owners'
+channels about overdue runs.
 
 Each procedure and each run is handled in short transactions of its own, so one that fails is
 logged and retried on the next step without holding up the others.
@@ -21,15 +22,14 @@ from watchkeeper.checklists.model import ItemState, Run, RunState
 from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
-from watchkeeper.incidents.model import MACHINE
 from watchkeeper.procedures.completion import (
     escalate,
-    finish,
+    finish_if_machine_done,
     link,
     local_time,
     notify_channels,
 )
-from watchkeeper.procedures.machine import RunCheck, decide_machine_items, machine_done
+from watchkeeper.procedures.machine import RunCheck, decide_machine_items
 from watchkeeper.procedures.schedule import schedule_procedure
 from watchkeeper.store.tables import checklist_items, checklist_runs
 
@@ -68,7 +68,10 @@ class ProcedureWorker:
         queued = 0
         for run_id in await asyncio.to_thread(self._machine_work):
             try:
-                await decide_machine_items(self.engine, run_id, self.run_check, self.secrets, now)
+                done = await decide_machine_items(
+                    self.engine, run_id, config, self.run_check, self.secrets, now
+                )
+                queued += done.queued
                 queued += await asyncio.to_thread(self._complete_if_machine_only, run_id, now)
             except Exception:
                 log.exception("checklist run %d: cannot decide its machine items", run_id)
@@ -81,7 +84,7 @@ class ProcedureWorker:
 
     def _schedule(self, procedure: Procedure, tz: ZoneInfo, now: datetime) -> None:
         with self.engine.begin() as connection:
-            schedule_procedure(connection, procedure, tz, now)
+            schedule_procedure(connection, procedure, tz, now, self.secrets)
 
     def _machine_work(self) -> list[int]:
         """Return open procedure runs with machine items pending, or with nothing left for a person."""
@@ -102,12 +105,7 @@ class ProcedureWorker:
     def _complete_if_machine_only(self, run_id: int, now: datetime) -> int:
         """Complete a run whose items are all the machine's and all decided; return messages queued."""
         with self.engine.begin() as connection:
-            run = runs.lock_run(connection, run_id)
-            if run is None or not machine_done(run):
-                return 0
-            return finish(
-                connection, self.config, run_id, MACHINE, now, self.config.server.base_url
-            )[1]
+            return finish_if_machine_done(connection, self.config, run_id, now)[1]
 
     def _newly_overdue(self, now: datetime) -> list[int]:
         query = (

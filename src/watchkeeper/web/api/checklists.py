@@ -13,20 +13,17 @@ from watchkeeper.checklists import runs
 from watchkeeper.checklists.model import ItemState, Run, RunState
 from watchkeeper.checklists.runs import ChecklistError
 from watchkeeper.procedures import completion, runbooks, schedule, stats
-from watchkeeper.service import Watchkeeper
-from watchkeeper.web.api.models import BAD_JSON, Responses, problem
-from watchkeeper.web.api.operations import (
+from watchkeeper.web.api.checklist_models import (
     DecisionIn,
     ItemOut,
     ProcedureOut,
-    RunbookOut,
-    RunbookRunDetail,
-    RunbookRunOut,
     RunDetail,
     RunNoteIn,
     RunOut,
 )
-from watchkeeper.web.api.params import Operator, RowId, Since, Until, Viewer, moment
+from watchkeeper.web.api.models import BAD_JSON, Responses, problem
+from watchkeeper.web.api.params import Operator, RowId, Service, Since, Until, Viewer, moment
+from watchkeeper.web.api.runbook_models import RunbookOut, RunbookRunDetail, RunbookRunOut
 
 router = APIRouter(tags=["checklists"])
 runbook_router = APIRouter(prefix="/runbooks", tags=["runbooks"])
@@ -39,9 +36,8 @@ Name = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/procedures")
-def list_procedures(request: Request, who: Viewer) -> list[ProcedureOut]:
+def list_procedures(who: Viewer, wk: Service) -> list[ProcedureOut]:
     """Every configured procedure: schedule, owner, steps, next due run and its last 30 days."""
-    wk = _wk(request)
     now = datetime.now(UTC)
     with wk.store.engine.connect() as connection:
         found = stats.procedure_stats(connection, wk.config, now - STATS_WINDOW, now, now)
@@ -54,11 +50,10 @@ def list_procedures(request: Request, who: Viewer) -> list[ProcedureOut]:
     status_code=201,
     responses={404: problem("no such procedure"), 409: problem("a run was started this instant")},
 )
-def start_run(name: str, request: Request, who: Operator) -> RunDetail:
+def start_run(name: str, request: Request, who: Operator, wk: Service) -> RunDetail:
     """Start a run of the procedure by hand; the running service decides its check: and run:
     items within seconds, people decide the manual ones."""
     request.state.action = f"start procedure {name}"
-    wk = _wk(request)
     procedure = wk.config.procedure(name)
     if procedure is None:
         raise HTTPException(404, f"no procedure called {name!r}")
@@ -66,7 +61,12 @@ def start_run(name: str, request: Request, who: Operator) -> RunDetail:
     try:
         with wk.store.engine.begin() as connection:
             run_id = schedule.start_run(
-                connection, procedure, who.user, now, tz=ZoneInfo(wk.config.defaults.timezone)
+                connection,
+                procedure,
+                who.user,
+                now,
+                secrets=wk.runner.secrets,
+                tz=ZoneInfo(wk.config.defaults.timezone),
             )
             run = _require(connection, run_id)
     except ChecklistError as exc:
@@ -76,8 +76,8 @@ def start_run(name: str, request: Request, who: Operator) -> RunDetail:
 
 @router.get("/checklists")
 def list_checklists(
-    request: Request,
     who: Viewer,
+    wk: Service,
     procedure: Name = None,
     state: RunState | None = None,
     since: Since = None,
@@ -85,7 +85,7 @@ def list_checklists(
     limit: Limit = 200,
 ) -> list[RunOut]:
     """Checklist runs scheduled in [since, until), newest first; ``overdue`` is as of now."""
-    with _wk(request).store.engine.connect() as connection:
+    with wk.store.engine.connect() as connection:
         found = runs.list_runs(
             connection,
             procedure=procedure,
@@ -99,9 +99,9 @@ def list_checklists(
 
 
 @router.get("/checklists/{run_id}", responses=NO_RUN)
-def get_checklist(run_id: RowId, request: Request, who: Viewer) -> RunDetail:
+def get_checklist(run_id: RowId, who: Viewer, wk: Service) -> RunDetail:
     """A checklist run with its items and notes."""
-    with _wk(request).store.engine.connect() as connection:
+    with wk.store.engine.connect() as connection:
         run = _require(connection, run_id)
     return RunDetail.of(run, datetime.now(UTC))
 
@@ -115,12 +115,17 @@ def get_checklist(run_id: RowId, request: Request, who: Viewer) -> RunDetail:
     },
 )
 def decide(
-    run_id: RowId, position: Position, body: DecisionIn, request: Request, who: Operator
+    run_id: RowId,
+    position: Position,
+    body: DecisionIn,
+    request: Request,
+    who: Operator,
+    wk: Service,
 ) -> ItemOut:
     """Mark an item of an open run passed, failed or skipped (a person may correct the machine)."""
     request.state.action = f"decide item {position} of checklist {run_id}"
     try:
-        with _wk(request).store.engine.begin() as connection:
+        with wk.store.engine.begin() as connection:
             run = _require(connection, run_id)
             if not any(item.position == position for item in run.items):
                 raise HTTPException(404, f"run {run_id} has no item {position}")
@@ -139,12 +144,14 @@ def decide(
 
 
 @router.post("/checklists/{run_id}/notes", responses={**BAD_JSON, **NO_RUN})
-def add_note(run_id: RowId, body: RunNoteIn, request: Request, who: Operator) -> RunDetail:
+def add_note(
+    run_id: RowId, body: RunNoteIn, request: Request, who: Operator, wk: Service
+) -> RunDetail:
     """Add a line to the run's issues found, actions taken or escalations made."""
     request.state.action = f"note on checklist {run_id}"
     now = datetime.now(UTC)
     try:
-        with _wk(request).store.engine.begin() as connection:
+        with wk.store.engine.begin() as connection:
             _require(connection, run_id)
             runs.set_note(connection, run_id, body.field, body.text, who.user, now)
             run = _require(connection, run_id)
@@ -158,10 +165,9 @@ def add_note(run_id: RowId, body: RunNoteIn, request: Request, who: Operator) ->
     "/checklists/{run_id}/complete",
     responses={**NO_RUN, 409: problem("items still pending (named), or already completed")},
 )
-def complete(run_id: RowId, request: Request, who: Operator) -> RunDetail:
+def complete(run_id: RowId, request: Request, who: Operator, wk: Service) -> RunDetail:
     """Complete the run once every item is decided; a procedure's ``escalate_if`` is then judged."""
     request.state.action = f"complete checklist {run_id}"
-    wk = _wk(request)
     now = datetime.now(UTC)
     try:
         with wk.store.engine.begin() as connection:
@@ -175,10 +181,9 @@ def complete(run_id: RowId, request: Request, who: Operator) -> RunDetail:
 
 
 @runbook_router.get("")
-def list_runbooks(request: Request, who: Viewer) -> list[RunbookOut]:
+def list_runbooks(who: Viewer, wk: Service) -> list[RunbookOut]:
     """Every configured runbook with its newest run. Runbooks are run from the command line only
     (`watchkeeper runbook run NAME`): they execute commands and ask a person at the terminal."""
-    wk = _wk(request)
     with wk.store.engine.connect() as connection:
         return [
             RunbookOut.of(r, next(iter(runbooks.runbook_runs(connection, r.name, limit=1)), None))
@@ -188,18 +193,18 @@ def list_runbooks(request: Request, who: Viewer) -> list[RunbookOut]:
 
 @runbook_router.get("/runs")
 def list_runbook_runs(
-    request: Request, who: Viewer, runbook: Name = None, limit: Limit = 50
+    who: Viewer, wk: Service, runbook: Name = None, limit: Limit = 50
 ) -> list[RunbookRunOut]:
     """Runbook runs, newest first, of one runbook or of all (without their steps)."""
-    with _wk(request).store.engine.connect() as connection:
+    with wk.store.engine.connect() as connection:
         found = runbooks.runbook_runs(connection, runbook, limit=limit)
     return [RunbookRunOut.of(r) for r in found]
 
 
 @runbook_router.get("/runs/{run_id}", responses={404: problem("no such runbook run")})
-def get_runbook_run(run_id: RowId, request: Request, who: Viewer) -> RunbookRunDetail:
+def get_runbook_run(run_id: RowId, who: Viewer, wk: Service) -> RunbookRunDetail:
     """A runbook run with each step's outcome, exit code and (redacted) output."""
-    with _wk(request).store.engine.connect() as connection:
+    with wk.store.engine.connect() as connection:
         found = runbooks.runbook_run(connection, run_id)
     if found is None:
         raise HTTPException(404, f"no runbook run {run_id}")
@@ -214,8 +219,3 @@ def _require(connection: Connection, run_id: int) -> Run:
     if run is None:
         raise HTTPException(404, f"no checklist run {run_id}")
     return run
-
-
-def _wk(request: Request) -> Watchkeeper:
-    found: Watchkeeper = request.app.state.wk
-    return found

@@ -7,7 +7,6 @@ and completes it. Incident phases are runs too: their items are decided through 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -16,11 +15,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from watchkeeper.auth.model import Principal
 from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import Item, ItemState, NoteField, Run, RunState
-from watchkeeper.config.procedures import Procedure, StepKind
+from watchkeeper.checklists.model import NoteField, Run, RunState
+from watchkeeper.config.procedures import Procedure
 from watchkeeper.incidents.model import IncidentError
 from watchkeeper.procedures import completion, schedule, stats
-from watchkeeper.web.pages.formats import Clock
+from watchkeeper.web.pages.checklist_view import Verdict, run_view
+from watchkeeper.web.pages.formats import Clock, due_words, utc
 from watchkeeper.web.pages.render import (
     Operator,
     Viewer,
@@ -43,99 +43,6 @@ RUNS_SHOWN = 500
 """At most this many runs are read per listing: a month of a dozen daily procedures fits."""
 
 
-class Verdict(StrEnum):
-    """The three buttons of an item, as they appear in its form's address."""
-
-    TICK = "tick"
-    FAIL = "fail"
-    SKIP = "skip"
-
-    @property
-    def state(self) -> ItemState:
-        """Return the item state this button records."""
-        return _VERDICT_STATES[self]
-
-
-_VERDICT_STATES = {
-    Verdict.TICK: ItemState.PASSED,
-    Verdict.FAIL: ItemState.FAILED,
-    Verdict.SKIP: ItemState.SKIPPED,
-}
-
-NOTE_LABELS = {
-    NoteField.ISSUES_FOUND: "Issues found",
-    NoteField.ACTIONS_TAKEN: "Actions taken",
-    NoteField.ESCALATIONS_MADE: "Escalations made",
-}
-
-
-def span_words(seconds: float) -> str:
-    """Given a length of time, return it as people say it: ``45 s``, ``20 min``, ``1 h 5 min``, ``3 d``."""
-    rest = round(abs(seconds))
-    if rest < 60:
-        return f"{rest} s"
-    if rest < 3600:
-        return f"{rest // 60} min"
-    hours, minutes = divmod(rest // 60, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if hours < 10 and minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if days < 3 and hours else f"{days} d"
-
-
-def ago_words(moment: datetime | None, now: datetime) -> str:
-    """Given a past moment, return ``12 min ago`` (``just now`` under a second)."""
-    if moment is None:
-        return ""
-    seconds = (now - moment).total_seconds()
-    if abs(seconds) < 1:
-        return "just now"
-    return f"{span_words(seconds)} ago" if seconds > 0 else f"in {span_words(seconds)}"
-
-
-def due_words(due: datetime | None, now: datetime) -> str:
-    """Given a deadline, return ``due in 3 h`` or ``overdue by 20 min`` (empty for none)."""
-    if due is None:
-        return ""
-    seconds = (due - now).total_seconds()
-    return f"due in {span_words(seconds)}" if seconds >= 0 else f"overdue by {span_words(seconds)}"
-
-
-def utc(moment: datetime | None) -> str:
-    """Given a moment, return it in UTC to the minute: ``2025-03-04 09:15 UTC``."""
-    return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
-def run_view(run: Run, now: datetime) -> dict[str, Any]:
-    """Given a run, return what the pages show of it: progress, due words and its items."""
-    done = sum(item.state is not ItemState.PENDING for item in run.items)
-    return {
-        "id": run.id,
-        "title": run.title,
-        "procedure": run.procedure,
-        "incident_id": run.incident_id,
-        "phase": run.phase,
-        "owner": run.owner,
-        "state": run.state.value,
-        "open": run.state is RunState.OPEN,
-        "overdue": run.overdue(now),
-        "due": due_words(run.due_at, now) if run.state is RunState.OPEN else "",
-        "due_at": utc(run.due_at),
-        "scheduled": utc(run.scheduled_for),
-        "scheduled_ago": ago_words(run.scheduled_for, now),
-        "completed_by": run.completed_by,
-        "completed": utc(run.completed_at),
-        "completed_ago": ago_words(run.completed_at, now),
-        "done": done,
-        "total": len(run.items),
-        "counts": {state.value: n for state, n in run.counts().items()},
-        "rows": [_item(item, now) for item in run.items],
-        "notes": [
-            (field.value, NOTE_LABELS[field], getattr(run, field.value)) for field in NoteField
-        ],
-    }
-
-
 @router.get("/checklists")
 def checklists_page(request: Request, who: Viewer) -> Response:
     """Show this month's procedure runs by today, this week and this month, and each procedure."""
@@ -151,9 +58,12 @@ def start_now(request: Request, name: str, who: Operator) -> Response:
     if procedure is None:
         return not_found(request, who, f"There is no procedure called {name!r}.")
     now = clock(request)
+    secrets = request.app.state.wk.runner.secrets
     try:
         with board.store.engine.begin() as connection:
-            run_id = schedule.start_run(connection, procedure, who.user, now.now, tz=now.tz)
+            run_id = schedule.start_run(
+                connection, procedure, who.user, now.now, secrets=secrets, tz=now.tz
+            )
     except runs.ChecklistError as exc:
         return _checklists(request, who, error=str(exc), status_code=409)
     return RedirectResponse(f"/checklists/{run_id}", status_code=303)
@@ -353,24 +263,3 @@ def _rate(ratio: float | None) -> dict[str, Any]:
         return {"text": "\N{EN DASH}", "below": False}
     # The target is *over* 99%: exactly 99% is below it.
     return {"text": f"{int(ratio * 1000) / 10:g}%", "below": ratio <= stats.TARGET}
-
-
-def _item(item: Item, now: datetime) -> dict[str, Any]:
-    return {
-        "position": item.position,
-        "text": item.text,
-        "kind": item.kind.value,
-        "manual": item.kind is StepKind.MANUAL,
-        "state": item.state.value,
-        "check": item.check_name,
-        "by": item.decided_by,
-        "at": utc(item.decided_at),
-        "ago": ago_words(item.decided_at, now),
-        "note": item.note,
-        "output": item.output,
-        "exit_code": item.exit_code,
-        "verdicts": [
-            (verdict.value, verdict.value.capitalize(), verdict.state is item.state)
-            for verdict in Verdict
-        ],
-    }
