@@ -31,7 +31,8 @@ from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.schema import Config
 from watchkeeper.incidents import lifecycle
 from watchkeeper.store.store import Store
-from watchkeeper.web.pages.checklists import due_words, period_bounds, span_words
+from watchkeeper.web.pages.checklists import period_bounds
+from watchkeeper.web.pages.formats import due_words, span_words
 
 CONFIG = """
 incidents:

@@ -16,8 +16,8 @@ from watchkeeper.checklists.runs import list_runs
 from watchkeeper.incidents import lifecycle, postmortem, records, stats, timeline
 from watchkeeper.incidents.model import Incident, IncidentError
 from watchkeeper.service import Watchkeeper
-from watchkeeper.web.api.models import BAD_JSON, AlertOut, Responses, problem
-from watchkeeper.web.api.operations import (
+from watchkeeper.web.api.checklist_models import RunDetail
+from watchkeeper.web.api.incident_models import (
     IncidentDetail,
     IncidentIn,
     IncidentOut,
@@ -25,11 +25,11 @@ from watchkeeper.web.api.operations import (
     NoteIn,
     PostmortemIn,
     PostmortemOut,
-    RunDetail,
     TimelineEntryOut,
     TransitionIn,
 )
-from watchkeeper.web.api.params import Operator, RowId, Since, Until, Viewer, moment
+from watchkeeper.web.api.models import BAD_JSON, AlertOut, Responses, problem
+from watchkeeper.web.api.params import Operator, RowId, Service, Since, Until, Viewer, moment
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -53,8 +53,8 @@ Change = Callable[[Connection, int, str, datetime, str], Incident]
 
 @router.get("")
 def list_incidents(
-    request: Request,
     who: Viewer,
+    wk: Service,
     state: Literal["active", "all"] = "active",
     severity: Annotated[str | None, Query(max_length=64)] = None,
     since: Since = None,
@@ -62,7 +62,7 @@ def list_incidents(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[IncidentOut]:
     """Incidents opened in [since, until), newest first: the unresolved ones, or all."""
-    with _wk(request).store.engine.connect() as connection:
+    with wk.store.engine.connect() as connection:
         found = records.list_incidents(
             connection,
             active_only=state == "active",
@@ -79,10 +79,9 @@ def list_incidents(
     status_code=201,
     responses={**BAD_JSON, 422: problem("unknown severity (the defined ones are listed)")},
 )
-def open_incident(body: IncidentIn, request: Request, who: Operator) -> IncidentDetail:
+def open_incident(body: IncidentIn, request: Request, who: Operator, wk: Service) -> IncidentDetail:
     """Open an incident by hand: its severity's SLA starts now, escalation and phase checklists with it."""
     request.state.action = "open incident"
-    wk = _wk(request)
     try:
         with wk.store.engine.begin() as connection:
             incident_id = lifecycle.open_incident(
@@ -102,60 +101,77 @@ def open_incident(body: IncidentIn, request: Request, who: Operator) -> Incident
 
 @router.get("/stats")
 def incident_stats(
-    request: Request, who: Viewer, since: Since = None, until: Until = None
+    who: Viewer, wk: Service, since: Since = None, until: Until = None
 ) -> IncidentStatsOut:
     """Per severity, incidents opened in [since, until) (default the last 30 days): mean time to
     acknowledge and to resolve (seconds), SLA breaches, and how many are still open."""
     end = moment(until, "until") or datetime.now(UTC)
     start = moment(since, "since") or end - STATS_WINDOW
-    with _wk(request).store.engine.connect() as connection:
+    with wk.store.engine.connect() as connection:
         found = stats.incident_stats(connection, start, end)
     return IncidentStatsOut.of(found, start, end)
 
 
 @router.get("/{incident_id}", responses=NO_INCIDENT)
-def get_incident(incident_id: RowId, request: Request, who: Viewer) -> IncidentDetail:
+def get_incident(incident_id: RowId, who: Viewer, wk: Service) -> IncidentDetail:
     """An incident with its SLA, snapshotted policy, attached alerts, timeline and phase checklists."""
-    return _detail(_wk(request), incident_id)
+    return _detail(wk, incident_id)
 
 
 @router.post("/{incident_id}/acknowledge", responses=REFUSED)
 def acknowledge(
-    incident_id: RowId, request: Request, who: Operator, body: TransitionIn | None = None
+    incident_id: RowId,
+    request: Request,
+    who: Operator,
+    wk: Service,
+    body: TransitionIn | None = None,
 ) -> IncidentOut:
     """Say someone is responding: escalation stops, and the response SLA is met if in time."""
-    return _move(request, who.user, incident_id, "acknowledge", lifecycle.acknowledge, body)
+    return _move(request, wk, who.user, incident_id, "acknowledge", lifecycle.acknowledge, body)
 
 
 @router.post("/{incident_id}/mitigate", responses=REFUSED)
 def mitigate(
-    incident_id: RowId, request: Request, who: Operator, body: TransitionIn | None = None
+    incident_id: RowId,
+    request: Request,
+    who: Operator,
+    wk: Service,
+    body: TransitionIn | None = None,
 ) -> IncidentOut:
     """Say the impact is contained, though the cause may not be fixed."""
-    return _move(request, who.user, incident_id, "mitigate", lifecycle.mitigate, body)
+    return _move(request, wk, who.user, incident_id, "mitigate", lifecycle.mitigate, body)
 
 
 @router.post("/{incident_id}/resolve", responses=REFUSED)
 def resolve(
-    incident_id: RowId, request: Request, who: Operator, body: TransitionIn | None = None
+    incident_id: RowId,
+    request: Request,
+    who: Operator,
+    wk: Service,
+    body: TransitionIn | None = None,
 ) -> IncidentOut:
     """Say the incident is over."""
-    return _move(request, who.user, incident_id, "resolve", lifecycle.resolve, body)
+    return _move(request, wk, who.user, incident_id, "resolve", lifecycle.resolve, body)
 
 
 @router.post("/{incident_id}/close", responses=REFUSED)
 def close(
-    incident_id: RowId, request: Request, who: Operator, body: TransitionIn | None = None
+    incident_id: RowId,
+    request: Request,
+    who: Operator,
+    wk: Service,
+    body: TransitionIn | None = None,
 ) -> IncidentOut:
     """Close the incident for good; a severity that requires a post-mortem needs it written first."""
-    return _move(request, who.user, incident_id, "close", lifecycle.close, body)
+    return _move(request, wk, who.user, incident_id, "close", lifecycle.close, body)
 
 
 @router.post("/{incident_id}/notes", status_code=201, responses={**BAD_JSON, **NO_INCIDENT})
-def add_note(incident_id: RowId, body: NoteIn, request: Request, who: Operator) -> TimelineEntryOut:
+def add_note(
+    incident_id: RowId, body: NoteIn, request: Request, who: Operator, wk: Service
+) -> TimelineEntryOut:
     """Add a note to the timeline; a public note is a status-page update."""
     request.state.action = f"note on incident {incident_id}"
-    wk = _wk(request)
     with wk.store.engine.begin() as connection:
         _require(connection, incident_id)
         entry_id = lifecycle.add_note(
@@ -178,11 +194,14 @@ def add_note(incident_id: RowId, body: NoteIn, request: Request, who: Operator) 
     },
 )
 def write_postmortem(
-    incident_id: RowId, request: Request, who: Operator, body: PostmortemIn | None = None
+    incident_id: RowId,
+    request: Request,
+    who: Operator,
+    wk: Service,
+    body: PostmortemIn | None = None,
 ) -> PostmortemOut:
     """Write the post-mortem, drafted from the timeline, to the config's post-mortem directory."""
     request.state.action = f"write postmortem of incident {incident_id}"
-    wk = _wk(request)
     try:
         with wk.store.engine.begin() as connection:
             _require(connection, incident_id)
@@ -214,9 +233,9 @@ def write_postmortem(
         },
     },
 )
-def read_postmortem(incident_id: RowId, request: Request, who: Viewer) -> MarkdownResponse:
+def read_postmortem(incident_id: RowId, who: Viewer, wk: Service) -> MarkdownResponse:
     """The post-mortem in Markdown, drafted from the timeline now (whether or not it was written)."""
-    with _wk(request).store.engine.connect() as connection:
+    with wk.store.engine.connect() as connection:
         markdown = postmortem.render(
             _require(connection, incident_id),
             timeline.entries(connection, incident_id),
@@ -228,6 +247,7 @@ def read_postmortem(incident_id: RowId, request: Request, who: Viewer) -> Markdo
 
 def _move(
     request: Request,
+    wk: Watchkeeper,
     actor: str,
     incident_id: int,
     verb: str,
@@ -236,7 +256,7 @@ def _move(
 ) -> IncidentOut:
     request.state.action = f"{verb} incident {incident_id}"
     try:
-        with _wk(request).store.engine.begin() as connection:
+        with wk.store.engine.begin() as connection:
             _require(connection, incident_id)
             note = body.note if body is not None else ""
             incident = change(connection, incident_id, actor, datetime.now(UTC), note)
@@ -270,8 +290,3 @@ def _require(connection: Connection, incident_id: int) -> Incident:
     if incident is None:
         raise HTTPException(404, f"no incident {incident_id}")
     return incident
-
-
-def _wk(request: Request) -> Watchkeeper:
-    found: Watchkeeper = request.app.state.wk
-    return found

@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Path, Query, Request
 from pydantic import BeforeValidator
 
 from watchkeeper.auth.model import Principal, Role
+from watchkeeper.service import Watchkeeper
 from watchkeeper.views.dashboard import Dashboard
 from watchkeeper.web.security import require
 
@@ -32,7 +33,14 @@ def dashboard(request: Request) -> Dashboard:
     return found
 
 
+def running_service(request: Request) -> Watchkeeper:
+    """Return the running service: its config, store and post-mortem directory."""
+    found: Watchkeeper = request.app.state.wk
+    return found
+
+
 Board = Annotated[Dashboard, Depends(dashboard)]
+Service = Annotated[Watchkeeper, Depends(running_service)]
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

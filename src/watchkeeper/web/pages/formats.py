@@ -1,8 +1,8 @@
-"""How times, uptimes and measurements are shown on the pages."""
+"""How times, lengths of time, uptimes and measurements are shown on the pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +51,43 @@ class Clock:
         if moment is None:
             return ""
         return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def span_words(seconds: float) -> str:
+    """Given a length of time, return it as people say it: ``45 s``, ``20 min``, ``1 h 5 min``, ``3 d``."""
+    rest = round(abs(seconds))
+    if rest < 60:
+        return f"{rest} s"
+    if rest < 3600:
+        return f"{rest // 60} min"
+    hours, minutes = divmod(rest // 60, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if hours < 10 and minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if days < 3 and hours else f"{days} d"
+
+
+def ago_words(moment: datetime | None, now: datetime) -> str:
+    """Given a past moment, return ``12 min ago`` (``just now`` under a second)."""
+    if moment is None:
+        return ""
+    seconds = (now - moment).total_seconds()
+    if abs(seconds) < 1:
+        return "just now"
+    return f"{span_words(seconds)} ago" if seconds > 0 else f"in {span_words(seconds)}"
+
+
+def due_words(due: datetime | None, now: datetime) -> str:
+    """Given a deadline, return ``due in 3 h`` or ``overdue by 20 min`` (empty for none)."""
+    if due is None:
+        return ""
+    seconds = (due - now).total_seconds()
+    return f"due in {span_words(seconds)}" if seconds >= 0 else f"overdue by {span_words(seconds)}"
+
+
+def utc(moment: datetime | None) -> str:
+    """Given a moment, return it in UTC to the minute: ``2025-03-04 09:15 UTC``."""
+    return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def percent(ratio: float | None) -> str:

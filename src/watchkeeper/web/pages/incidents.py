@@ -7,8 +7,7 @@ without the post-mortem a severity requires) is shown on the page, in the core's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -19,14 +18,16 @@ from watchkeeper.checklists import runs
 from watchkeeper.checklists.model import RunState
 from watchkeeper.config.units import format_duration
 from watchkeeper.incidents import lifecycle, postmortem, records, stats, timeline
-from watchkeeper.incidents.model import (
-    Incident,
-    IncidentError,
-    IncidentState,
-    TimelineKind,
-    Transition,
+from watchkeeper.incidents.model import IncidentError, IncidentState, TimelineKind, Transition
+from watchkeeper.web.pages.checklist_view import run_view
+from watchkeeper.web.pages.formats import ago_words, span_words, utc
+from watchkeeper.web.pages.incident_view import (
+    breached,
+    incident_row,
+    severity_ranks,
+    sla_view,
+    state_steps,
 )
-from watchkeeper.web.pages.checklists import ago_words, due_words, run_view, span_words, utc
 from watchkeeper.web.pages.render import (
     Operator,
     Viewer,
@@ -40,8 +41,6 @@ router = APIRouter()
 
 STATS_WINDOW = timedelta(days=30)
 RECENT_SHOWN = 30
-SEVERITY_COLOURS = 4
-"""Severities are coloured by rank in the config: the first red, then orange, amber, and blue."""
 
 
 LABELS = {
@@ -161,7 +160,7 @@ def open_work(request: Request) -> dict[str, Any]:
     """Return what needs people now, for the summary: active incidents, breaches, overdue runs."""
     board = dashboard(request)
     now = clock(request).now
-    ranks = _ranks(board.config.incidents.severities)
+    ranks = severity_ranks(board.config.incidents.severities)
     with board.store.engine.connect() as connection:
         active = records.list_incidents(connection, active_only=True)
         overdue = [
@@ -174,7 +173,7 @@ def open_work(request: Request) -> dict[str, Any]:
         "incidents": len(active),
         "worst": worst.severity if worst else "",
         "worst_colour": ranks(worst.severity) if worst else 0,
-        "breached": sum(_breached(i, now) for i in active),
+        "breached": sum(breached(i, now) for i in active),
         "overdue_runs": len(overdue),
     }
 
@@ -190,7 +189,7 @@ def _incidents(
     board = dashboard(request)
     now = clock(request).now
     severities = board.config.incidents.severities
-    ranks = _ranks(severities)
+    ranks = severity_ranks(severities)
     with board.store.engine.connect() as connection:
         active = records.list_incidents(connection, active_only=True, limit=500)
         recent = [
@@ -203,8 +202,8 @@ def _incidents(
         figures = stats.incident_stats(connection, now - STATS_WINDOW, now)
     active.sort(key=lambda i: (ranks(i.severity), -i.opened_at.timestamp()))
     context = {
-        "active": [_row(i, now, ranks) for i in active],
-        "recent": [_row(i, now, ranks) for i in recent],
+        "active": [incident_row(i, now, ranks) for i in active],
+        "recent": [incident_row(i, now, ranks) for i in recent],
         "stats": [
             {
                 "severity": f.severity or "All",
@@ -240,15 +239,15 @@ def _incident(
         alerts = records.attached_alerts(connection, incident_id)
         phases = sorted(runs.list_runs(connection, incident_id=incident_id), key=lambda r: r.id)
         entries = timeline.entries(connection, incident_id)
-    ranks = _ranks(board.config.incidents.severities)
+    ranks = severity_ranks(board.config.incidents.severities)
     context = {
         "incident": incident,
         "here": f"/incidents/{incident_id}",
         "colour": ranks(incident.severity),
         "state": incident.state.value,
-        "steps": _steps(incident, now),
+        "steps": state_steps(incident, now),
         "actions": [(a.value, LABELS[a]) for a in SENSIBLE[incident.state]],
-        "sla": _sla(incident, now),
+        "sla": sla_view(incident, now),
         "alerts": [
             {
                 "check": a.check,
@@ -277,112 +276,6 @@ def _incident(
     }
     title = f"#{incident.id} {incident.title}"
     return page(request, "incident.html", who, context, title=title, status_code=status_code)
-
-
-def _row(incident: Incident, now: datetime, ranks: Callable[[str], int]) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "title": incident.title,
-        "severity": incident.severity,
-        "colour": ranks(incident.severity),
-        "state": incident.state.value,
-        "opened": utc(incident.opened_at),
-        "opened_ago": ago_words(incident.opened_at, now),
-        "opened_by": incident.opened_by,
-        "respond": _respond(incident, now),
-        "respond_by": utc(incident.respond_by),
-        "breached": _breached(incident, now),
-        "level": incident.level,
-        "ended": utc(incident.resolved_at or incident.closed_at),
-        "took": span_words(
-            (
-                (incident.resolved_at or incident.closed_at or now) - incident.opened_at
-            ).total_seconds()
-        ),
-    }
-
-
-def _breached(incident: Incident, now: datetime) -> bool:
-    """Return True when the incident was answered too late, or is unanswered past its respond-by."""
-    if incident.response_breached_at is not None:
-        return True
-    answered = incident.responded_at
-    if answered is not None:
-        return answered > incident.respond_by
-    return now > incident.respond_by
-
-
-def _respond(incident: Incident, now: datetime) -> str:
-    answered = incident.responded_at
-    if answered is not None:
-        return f"answered in {span_words((answered - incident.opened_at).total_seconds())}"
-    left = (incident.respond_by - now).total_seconds()
-    if left < 0:
-        return f"unanswered, overdue by {span_words(left)}"
-    return f"respond within {span_words(left)}"
-
-
-def _steps(incident: Incident, now: datetime) -> list[dict[str, str]]:
-    """Return who took the incident through each state, and when (blank for states not reached)."""
-    steps = []
-    for state in IncidentState:
-        name = "opened" if state is IncidentState.OPEN else state.value
-        at: datetime | None = getattr(incident, f"{name}_at")
-        by: str | None = getattr(incident, f"{name}_by")
-        steps.append(
-            {
-                "step": name.capitalize(),
-                "done": "1" if at is not None else "",
-                "by": by or "",
-                "at": utc(at),
-                "ago": ago_words(at, now),
-            }
-        )
-    return steps
-
-
-def _sla(incident: Incident, now: datetime) -> dict[str, Any]:
-    policy = incident.policy
-    answered = incident.responded_at
-    if answered is not None:
-        met = answered <= incident.respond_by and incident.response_breached_at is None
-        verdict = "met" if met else "breached"
-        words = (
-            f"answered {span_words((answered - incident.opened_at).total_seconds())} after opening"
-        )
-    elif now > incident.respond_by or incident.response_breached_at is not None:
-        verdict, words = "breached", due_words(incident.respond_by, now)
-    else:
-        verdict, words = "running", due_words(incident.respond_by, now)
-    return {
-        "respond_within": format_duration(policy.respond_within),
-        "respond_by": utc(incident.respond_by),
-        "verdict": verdict,
-        "words": words,
-        "update_within": (
-            format_duration(policy.update_status_page_within)
-            if policy.update_status_page_within is not None
-            else ""
-        ),
-        "update_breached": utc(incident.status_update_breached_at),
-        "postmortem_required": policy.postmortem_required,
-        "level": incident.level,
-        "levels": [
-            {
-                "level": lv.level,
-                "after": "at once" if lv.after == 0 else f"after {format_duration(lv.after)}",
-                "notify": ", ".join(lv.notify),
-                "reached": lv.level <= incident.level,
-            }
-            for lv in policy.levels
-        ],
-    }
-
-
-def _ranks(severities: dict[str, Any]) -> Callable[[str], int]:
-    """Return a severity's colour rank: its place in the config, the last colour for the rest."""
-    order = {name: min(i, SEVERITY_COLOURS - 1) for i, name in enumerate(severities)}
-    return lambda severity: order.get(severity, SEVERITY_COLOURS - 1)
 
 
 def _duration(seconds: float | None) -> str:
