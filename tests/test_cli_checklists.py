@@ -147,6 +147,9 @@ procedures:
   - name: deploy
     steps:
       - run: ["{sys.executable}", -c, "{APPEND}", "{ran}", "{received}", "token=${{WK_DEPLOY_TOKEN}}"]
+runbooks:
+  - name: redeploy
+    steps: [{{run: [curl, -H, "Authorization: ${{WK_DEPLOY_TOKEN}}", "http://127.0.0.1:9/"]}}]
 """
     with running(tmp_path, failing=False, extra=extra) as api:
         config = tmp_path / "watchkeeper.yaml"
@@ -157,7 +160,14 @@ procedures:
         (listed,) = json.loads((await run_cli("checklist", "list", "-c", config, "--json")).stdout)
         shown = await run_cli("checklist", "show", str(listed["id"]), "-c", config, "--json")
         answered = api.get(f"/api/checklists/{listed['id']}")
+        configured = api.get("/api/procedures")
+        runbooks = api.get("/api/runbooks")
     assert answered.status_code == 200 and TOKEN not in answered.text
+    assert configured.status_code == 200 and TOKEN not in configured.text
+    assert runbooks.status_code == 200 and TOKEN not in runbooks.text
+    assert runbooks.json()[0]["steps"][0]["run"][2] == "Authorization: ***"
+    (deploy,) = configured.json()
+    assert deploy["steps"][0]["run"][-1] == "token=***"
     (item,) = answered.json()["items"]
     assert item["argv"][-1] == "token=***" and item["output"] == "deploying with token=***\n"
     assert TOKEN not in shown.stdout and json.loads(shown.stdout)["state"] == "completed"

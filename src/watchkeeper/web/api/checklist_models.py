@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from watchkeeper.checklists.model import Item, ItemState, NoteField, Run, RunState
 from watchkeeper.config.procedures import Procedure, Step, StepKind
+from watchkeeper.config.secrets import Secrets
 from watchkeeper.procedures.stats import ProcedureStats
 from watchkeeper.web.api.models import Body
 
@@ -118,13 +119,13 @@ class StepOut(BaseModel):
     confirm: bool
 
     @classmethod
-    def of(cls, s: Step) -> StepOut:
-        """Given a Step, return its JSON form."""
+    def of(cls, s: Step, secrets: Secrets) -> StepOut:
+        """Given a Step and the config's secrets, return its JSON form, secrets redacted."""
         return cls(
             kind=s.kind,
-            text=s.label,
+            text=secrets.redact(s.label),
             check=s.check,
-            run=list(s.run) if s.run is not None else None,
+            run=[secrets.redact(arg) for arg in s.run] if s.run is not None else None,
             timeout=s.timeout if s.kind is StepKind.RUN else None,
             confirm=s.confirm,
         )
@@ -168,8 +169,8 @@ class ProcedureOut(BaseModel):
     stats: ProcedureStatsOut = Field(description="runs scheduled in the last 30 days")
 
     @classmethod
-    def of(cls, p: Procedure, s: ProcedureStats) -> ProcedureOut:
-        """Given a configured Procedure and its stats, return its JSON form."""
+    def of(cls, p: Procedure, s: ProcedureStats, secrets: Secrets) -> ProcedureOut:
+        """Given a configured Procedure, its stats and the config's secrets, return its JSON form."""
         return cls(
             name=p.name,
             title=p.heading,
@@ -178,7 +179,7 @@ class ProcedureOut(BaseModel):
             owner=p.owner,
             priority=p.priority,
             window=p.window,
-            steps=[StepOut.of(step) for step in p.steps],
+            steps=[StepOut.of(step, secrets) for step in p.steps],
             next_due=s.next_due_at,
             stats=ProcedureStatsOut.of(s),
         )

@@ -42,7 +42,7 @@ def list_procedures(who: Viewer, wk: Service) -> list[ProcedureOut]:
     with wk.store.engine.connect() as connection:
         found = stats.procedure_stats(connection, wk.config, now - STATS_WINDOW, now, now)
     by_name = {s.procedure: s for s in found}
-    return [ProcedureOut.of(p, by_name[p.name]) for p in wk.config.procedures]
+    return [ProcedureOut.of(p, by_name[p.name], wk.runner.secrets) for p in wk.config.procedures]
 
 
 @router.post(
@@ -186,7 +186,11 @@ def list_runbooks(who: Viewer, wk: Service) -> list[RunbookOut]:
     (`watchkeeper runbook run NAME`): they execute commands and ask a person at the terminal."""
     with wk.store.engine.connect() as connection:
         return [
-            RunbookOut.of(r, next(iter(runbooks.runbook_runs(connection, r.name, limit=1)), None))
+            RunbookOut.of(
+                r,
+                next(iter(runbooks.runbook_runs(connection, r.name, limit=1)), None),
+                wk.runner.secrets,
+            )
             for r in wk.config.runbooks
         ]
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from watchkeeper.config.procedures import Runbook, StepKind
+from watchkeeper.config.secrets import Secrets
 from watchkeeper.procedures.model import RunbookOutcome, StepOutcome
 from watchkeeper.procedures.runbooks import RunbookRun, StepRecord
 from watchkeeper.web.api.checklist_models import StepOut
@@ -71,13 +72,13 @@ class RunbookOut(BaseModel):
     last_run: RunbookRunOut | None
 
     @classmethod
-    def of(cls, r: Runbook, last: RunbookRun | None) -> RunbookOut:
-        """Given a Runbook and its newest run, return its JSON form."""
+    def of(cls, r: Runbook, last: RunbookRun | None, secrets: Secrets) -> RunbookOut:
+        """Given a Runbook, its newest run and the config's secrets, return its JSON form."""
         return cls(
             name=r.name,
             title=r.heading,
             description=r.description,
             keep_going=r.keep_going,
-            steps=[StepOut.of(s) for s in r.steps],
+            steps=[StepOut.of(s, secrets) for s in r.steps],
             last_run=RunbookRunOut.of(last) if last is not None else None,
         )
