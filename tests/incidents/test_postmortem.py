@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.incidents import T0, fire, make_config, minutes
+from watchkeeper.checklists.decisions import decide
 from watchkeeper.checklists.model import ItemState
-from watchkeeper.checklists.runs import decide, list_runs
+from watchkeeper.checklists.runs import list_runs
 from watchkeeper.incidents import lifecycle
 from watchkeeper.incidents.auto import open_from_alerts
 from watchkeeper.incidents.escalation import escalate

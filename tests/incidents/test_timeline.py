@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tests.incidents import T0, make_config, minutes
+from watchkeeper.checklists.decisions import complete, decide, set_note
 from watchkeeper.checklists.model import ItemState, NoteField
-from watchkeeper.checklists.runs import complete, decide, list_runs, set_note
+from watchkeeper.checklists.runs import list_runs
 from watchkeeper.incidents import lifecycle
 from watchkeeper.incidents.model import TimelineKind
 from watchkeeper.incidents.timeline import entries

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.procedures.checklist_support import GATED, PYTHON, Gate, config_of, run
+from watchkeeper.checklists.decisions import claim, decide
 from watchkeeper.checklists.history import events
 from watchkeeper.checklists.model import EventKind, ItemState
-from watchkeeper.checklists.runs import claim, decide
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.procedures.machine import Pass, decide_machine_items

@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 
 from tests.procedures.checklist_support import PYTHON, checks_of, config_of, run
+from watchkeeper.checklists.decisions import complete, decide
 from watchkeeper.checklists.model import ItemState, RunState
-from watchkeeper.checklists.runs import complete, decide
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
 from watchkeeper.probes import ProbeContext

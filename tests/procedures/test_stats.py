@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.procedures.checklist_support import config_of
+from watchkeeper.checklists.decisions import complete, decide
 from watchkeeper.checklists.model import ItemState
-from watchkeeper.checklists.runs import NewItem, complete, create_run, decide
+from watchkeeper.checklists.runs import NewItem, create_run
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE

@@ -9,8 +9,8 @@ from tests.alerting.receivers import WebhookReceiver
 from tests.procedures.checklist_support import PYTHON, config_of, messages, run, runs
 from watchkeeper.alerting.outbox import Sender, pending
 from watchkeeper.alerting.worker import channels_of
+from watchkeeper.checklists.decisions import decide
 from watchkeeper.checklists.model import Item, ItemState, Run, RunState
-from watchkeeper.checklists.runs import decide
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents import records

@@ -24,8 +24,9 @@ from tests.web.test_pages import PASSWORDS, ROLES, Site, csrf, eventually, field
 from tests.web.test_serve import free_port
 from watchkeeper.alerting.queries import insert_alert
 from watchkeeper.auth.accounts import add_user
+from watchkeeper.checklists.decisions import decide
 from watchkeeper.checklists.model import ItemState
-from watchkeeper.checklists.runs import NewItem, create_run, decide
+from watchkeeper.checklists.runs import NewItem, create_run
 from watchkeeper.config.loader import load_config
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.schema import Config

@@ -1,4 +1,5 @@
-"""The nouns of checklists: runs, items, their states, and the events that make a run's history."""
+"""The nouns of checklists: runs, items, their states, the events that make a run's history,
+and the errors of changes that cannot be made."""
 
 from __future__ import annotations
 
@@ -130,3 +131,11 @@ class Event:
     position: int | None = None
     state: ItemState | None = None
     field: NoteField | None = None
+
+
+class ChecklistError(Exception):
+    """A checklist change that cannot be made; the message says why and what to do instead."""
+
+
+class RunCompleted(ChecklistError):
+    """The run is completed (perhaps by someone else a moment ago), so it is read-only."""

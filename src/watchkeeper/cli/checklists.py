@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 
-from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import MARKS, ItemState, NoteField, RunState
-from watchkeeper.checklists.runs import ChecklistError
+from watchkeeper.checklists import decisions, runs
+from watchkeeper.checklists.model import MARKS, ChecklistError, ItemState, NoteField, RunState
 from watchkeeper.cli.checklist_view import (
     listing_since,
     print_run,
@@ -180,7 +179,7 @@ def _decision_command(verb: str, state: ItemState, summary: str) -> None:
         who, now = by or getpass.getuser(), datetime.now(UTC)
         try:
             with _refusals(), store.engine.begin() as connection:
-                decided = runs.decide(connection, run_id, item, state, who, now, note)
+                decided = decisions.decide(connection, run_id, item, state, who, now, note)
         finally:
             store.close()
         out.print(f"run {run_id} item {item} {MARKS[state]} {state.value}: {escape(decided.text)}")
@@ -219,7 +218,7 @@ def note(
     try:
         with _refusals(), store.engine.begin() as connection:
             for field, text in notes.items():
-                runs.set_note(connection, run_id, field, text, by or getpass.getuser(), now)
+                decisions.set_note(connection, run_id, field, text, by or getpass.getuser(), now)
     finally:
         store.close()
     out.print(f"run {run_id}: noted {', '.join(field.label for field in notes)}")

@@ -17,9 +17,8 @@ from sqlalchemy import Connection, update
 
 from watchkeeper.alerting.channels import NotifyType
 from watchkeeper.alerting.outbox import enqueue
-from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import ItemState, NoteField, Run, RunState
-from watchkeeper.checklists.runs import RunCompleted
+from watchkeeper.checklists import decisions, runs
+from watchkeeper.checklists.model import ItemState, NoteField, Run, RunCompleted, RunState
 from watchkeeper.config.expressions import EvaluationError, parse
 from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.config.schema import Config
@@ -52,7 +51,7 @@ def finish(
     base_url: str | None,
 ) -> tuple[Run, int]:
     """Complete and maybe escalate the run like ``complete_run``; return it and the messages queued."""
-    run = runs.complete(connection, run_id, actor, now)
+    run = decisions.complete(connection, run_id, actor, now)
     overdue = run.due_at is not None and now > run.due_at
     queued = escalate(connection, config, run, now, base_url, overdue=overdue)
     escalated = runs.get_run(connection, run_id)  # with the escalation's note, if any
@@ -201,7 +200,7 @@ def _escalate(
         made = f"Alerted {', '.join(channels)}" if channels else "No channel is configured to alert"
         queued = len(channels)
     log.warning("run %d of procedure %s escalated: %s", run.id, procedure.name, made)
-    runs.set_note(connection, run.id, NoteField.ESCALATIONS_MADE, made, MACHINE, now)
+    decisions.set_note(connection, run.id, NoteField.ESCALATIONS_MADE, made, MACHINE, now)
     return queued
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
-from watchkeeper.checklists import runs
+from watchkeeper.checklists import decisions, runs
 from watchkeeper.checklists.model import Item, ItemState, Run, RunState
 from watchkeeper.config.procedures import Step, StepKind
 from watchkeeper.config.schema import Config
@@ -207,7 +207,7 @@ async def _claim(engine: Engine, item: Item, now: datetime, seconds: float) -> b
 
     def claim() -> bool:
         with engine.begin() as connection:
-            return runs.claim(connection, item.id, until, now)
+            return decisions.claim(connection, item.id, until, now)
 
     return await asyncio.to_thread(claim)
 
@@ -218,7 +218,7 @@ async def _annotate(engine: Engine, item: Item, note: str) -> None:
 
     def annotate() -> None:
         with engine.begin() as connection:
-            runs.annotate(connection, item.run_id, item.position, note)
+            decisions.annotate(connection, item.run_id, item.position, note)
 
     await asyncio.to_thread(annotate)
 
@@ -232,7 +232,7 @@ def _write(
         # On PostgreSQL the lock makes deciders of one run take turns, so each escalation
         # check sees the decisions written before it.
         runs.lock_run(connection, run_id)
-        written = runs.decide_pending(
+        written = decisions.decide_pending(
             connection,
             run_id,
             position,

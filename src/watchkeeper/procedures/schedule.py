@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from watchkeeper.checklists.runs import ChecklistError, NewItem, create_run, undo_alone
+from watchkeeper.checklists.model import ChecklistError
+from watchkeeper.checklists.runs import NewItem, create_run, undo_alone
 from watchkeeper.config.procedures import Procedure, StepKind
 from watchkeeper.config.schedules import Schedule, parse_schedule
 from watchkeeper.config.secrets import Secrets

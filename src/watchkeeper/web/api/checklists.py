@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from sqlalchemy import Connection
 
-from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import ItemState, Run, RunState
-from watchkeeper.checklists.runs import ChecklistError
+from watchkeeper.checklists import decisions, runs
+from watchkeeper.checklists.model import ChecklistError, ItemState, Run, RunState
 from watchkeeper.procedures import completion, runbooks, schedule, stats
 from watchkeeper.web.api.checklist_models import (
     DecisionIn,
@@ -129,7 +128,7 @@ def decide(
             run = _require(connection, run_id)
             if not any(item.position == position for item in run.items):
                 raise HTTPException(404, f"run {run_id} has no item {position}")
-            item = runs.decide(
+            item = decisions.decide(
                 connection,
                 run_id,
                 position,
@@ -153,7 +152,7 @@ def add_note(
     try:
         with wk.store.engine.begin() as connection:
             _require(connection, run_id)
-            runs.set_note(connection, run_id, body.field, body.text, who.user, now)
+            decisions.set_note(connection, run_id, body.field, body.text, who.user, now)
             run = _require(connection, run_id)
     except ChecklistError as exc:
         # The run exists, so what is left to refuse is the text.

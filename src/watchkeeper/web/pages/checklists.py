@@ -14,8 +14,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from watchkeeper.auth.model import Principal
-from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import NoteField, Run, RunState
+from watchkeeper.checklists import decisions, runs
+from watchkeeper.checklists.model import ChecklistError, NoteField, Run, RunState
 from watchkeeper.config.procedures import Procedure
 from watchkeeper.incidents.model import IncidentError
 from watchkeeper.procedures import completion, schedule, stats
@@ -64,7 +64,7 @@ def start_now(request: Request, name: str, who: Operator) -> Response:
             run_id = schedule.start_run(
                 connection, procedure, who.user, now.now, secrets=secrets, tz=now.tz
             )
-    except runs.ChecklistError as exc:
+    except ChecklistError as exc:
         return _checklists(request, who, error=str(exc), status_code=409)
     return RedirectResponse(f"/checklists/{run_id}", status_code=303)
 
@@ -88,8 +88,10 @@ def decide_item(
     request.state.action = f"{verdict.value} checklist item"
     try:
         with dashboard(request).store.engine.begin() as connection:
-            runs.decide(connection, run_id, position, verdict.state, who.user, clock(request).now)
-    except runs.ChecklistError as exc:
+            decisions.decide(
+                connection, run_id, position, verdict.state, who.user, clock(request).now
+            )
+    except ChecklistError as exc:
         return _run(request, who, run_id, error=str(exc), status_code=409)
     return RedirectResponse(local_path(back, f"/checklists/{run_id}"), status_code=303)
 
@@ -123,8 +125,8 @@ def add_notes(
     try:
         with dashboard(request).store.engine.begin() as connection:
             for field, text in written.items():
-                runs.set_note(connection, run_id, field, text, who.user, now)
-    except runs.ChecklistError as exc:
+                decisions.set_note(connection, run_id, field, text, who.user, now)
+    except ChecklistError as exc:
         return _run(request, who, run_id, error=str(exc), status_code=409)
     return RedirectResponse(f"/checklists/{run_id}#notes", status_code=303)
 
@@ -144,7 +146,7 @@ def complete(request: Request, run_id: int, who: Operator) -> Response:
                 clock(request).now,
                 board.config.server.base_url,
             )
-    except (runs.ChecklistError, IncidentError) as exc:
+    except (ChecklistError, IncidentError) as exc:
         # IncidentError: the run's escalation could not open its incident.
         return _run(request, who, run_id, error=str(exc), status_code=409)
     return RedirectResponse(f"/checklists/{run_id}", status_code=303)
