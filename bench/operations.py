@@ -10,8 +10,8 @@ On a SQLite store (the embedded default) in a temporary directory:
    then passes with the clock moved on by 2 s (steady: nothing or little due), and passes after
    every incident was acknowledged.
 2. **Procedure pass** (``ProcedureWorker.step``): P procedures with manual steps, each due every
-   minute, with runs piling up; timed per pass as the clock moves a minute at a time (each pass
-   creates P runs and marks the previous ones overdue).
+   minute, with runs piling up; timed as the clock moves a minute at a time: the pass that creates
+   P runs and marks the previous ones overdue (with a message each), and the idle pass 2 s later.
 3. **Incident figures** (``incident_stats`` over 30 days) with the N incidents above plus 10,000
    closed ones spread over the month.
 
@@ -190,19 +190,22 @@ def incident_passes(store: Store, cfg: Config, passes: int) -> dict[str, Any]:
 
 
 async def procedure_passes(store: Store, cfg: Config, passes: int) -> dict[str, Any]:
-    """Time procedure passes as the clock moves a minute at a time (each creates a run per procedure)."""
+    """Time procedure passes as the clock moves a minute at a time: the pass at each minute creates
+    a run per procedure and marks the last minute's overdue ("due"); the one 2 s later has nothing
+    to do ("idle")."""
 
     async def no_check(name: str) -> Result | None:
         return None
 
     worker = ProcedureWorker(store.engine, cfg, no_check, Secrets())
     await worker.step(NOW)  # learns the schedules: no run yet
-    times = []
+    due, idle = [], []
     for k in range(1, passes + 1):
-        started = time.perf_counter()
-        await worker.step(NOW + timedelta(minutes=k, seconds=1))
-        times.append(time.perf_counter() - started)
-    return summary(times)
+        for seconds, times in ((1, due), (3, idle)):
+            started = time.perf_counter()
+            await worker.step(NOW + timedelta(minutes=k, seconds=seconds))
+            times.append(time.perf_counter() - started)
+    return {"due": summary(due), "idle": summary(idle)}
 
 
 def stats_read(store: Store, repeat: int = 5) -> dict[str, float]:
