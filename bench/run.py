@@ -15,8 +15,10 @@ In one run, against nginx serving a small JSON file on 127.0.0.1:
 5. ``dashboard`` (issue 4): server time of the summary, the checks table and a check's 30-day page
    with 1,000 checks and a month of one-minute history in SQLite (see dashboard.py; the store is
    generated once, ~20 minutes, and cached in bench/.cache).
+6. ``operations`` (issue 5): one pass of the incident and of the procedure loop with 1,000 open
+   incidents and 200 procedures, and the incident figures over a month (see operations.py).
 
-Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard] [--checks N]
+Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard,operations] [--checks N]
 [--seconds S]``. Installs nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as
 root). Each workload runs in its own process (see workloads.py); every process started is stopped
 before the script ends.
@@ -43,12 +45,14 @@ import psutil
 import servers
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("reference", "pipeline", "lag", "alerts", "dashboard")
+PARTS = ("reference", "pipeline", "lag", "alerts", "dashboard", "operations")
 
 PIPELINE_KEEPALIVE_TARGET = 5000.0
 LAG_P99_TARGET_MS = 50.0
 RSS_TARGET_MB = 150.0
 PAGE_P95_TARGET_MS = 100.0
+PASS_TARGET_MS = 200.0
+"""A pass of the incident or procedure loop, which runs every 2 s, should take under a tenth of it."""
 
 
 @dataclass
@@ -249,6 +253,50 @@ def dashboard(opts: argparse.Namespace, rows: list[Row]) -> None:
     )
 
 
+def operations(rows: list[Row]) -> None:
+    """Measure the incident and procedure passes with operations.py in its own process."""
+    say("operations: 1,000 open incidents, 200 procedures due every minute …")
+    done = subprocess.run(
+        [sys.executable, str(HERE / "operations.py")],
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=1800,
+    )
+    got = json.loads(done.stdout.decode().splitlines()[-1])
+    incident, procedure = got["incident_pass"], got["procedure_pass"]
+    n = got["incidents"]
+
+    def timed(figure: str, values: dict[str, float], target: bool = True) -> None:
+        rows.append(
+            Row(
+                f"{figure}: p50 / max (ms)",
+                f"{values['p50']:.0f} / {values['max']:.0f}",
+                f"max < {PASS_TARGET_MS:g}" if target else "",
+                verdict(values["max"] < PASS_TARGET_MS) if target else "",
+            )
+        )
+
+    rows.append(
+        Row(
+            f"incident pass opening {got['alerts'] // 2} incidents from alerts and escalating "
+            f"{n} (messages queued) (ms)",
+            f"{incident['first_pass_ms']:.0f} ({incident['first_pass_messages']:,})",
+        )
+    )
+    timed(f"incident pass, {n} open incidents, steady", incident["steady"])
+    timed(f"incident pass, {n} acknowledged incidents", incident["acknowledged"])
+    timed(
+        f"procedure pass creating {got['procedures']} runs and marking as many overdue",
+        procedure["due"],
+        target=False,
+    )
+    timed(f"procedure pass, {got['procedures']} procedures, nothing due", procedure["idle"])
+    timed(
+        f"incident figures over 30 days, {got['history']:,} closed and the open incidents",
+        got["incident_stats_30d"],
+    )
+
+
 def machine() -> str:
     """Return a line naming the CPU, cores, memory, Python, uvloop and aiohttp, and today's date."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -317,6 +365,8 @@ def main() -> None:
             alert_latency(opts, rows)
         if "dashboard" in parts:
             dashboard(opts, rows)
+        if "operations" in parts:
+            operations(rows)
     print()
     print(report(rows))
 
