@@ -137,6 +137,21 @@ def test_a_schedule_edited_to_fire_sooner_takes_effect_at_once(any_store: Store)
     assert next_at(any_store, "monthly-review") == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
+async def test_the_running_worker_follows_a_schedule_edited_to_fire_sooner(
+    any_store: Store,
+) -> None:
+    config = config_of(MONTHLY)
+    worker = ProcedureWorker(any_store.engine, config, no_checks, Secrets())
+    await worker.step(datetime(2026, 11, 20, 0, 0, tzinfo=UTC))  # next: 7 December
+    (monthly,) = config.procedures
+    edited = monthly.model_copy(update={"schedule": "daily at 09:00"})
+    worker.set_config(config.model_copy(update={"procedures": (edited,)}))
+    for hour in (1, 9, 10):
+        await worker.step(datetime(2026, 11, 20, hour, 0, 1, tzinfo=UTC))
+    created = runs(any_store.engine, "monthly-review")
+    assert [r.scheduled_for for r in created] == [datetime(2026, 11, 20, 9, 0, tzinfo=UTC)]
+
+
 def test_a_schedule_edited_to_fire_later_makes_no_run_at_the_old_time(any_store: Store) -> None:
     (daily,) = config_of(DAILY).procedures
     weekly = daily.model_copy(update={"schedule": "weekly on friday at 09:00"})
