@@ -239,11 +239,15 @@ def test_escalating_locks_only_the_incidents_with_something_due(
         waiting = open_p1(store, "nobody answered")
         answered = open_p1(store, "answered")
         with store.engine.begin() as connection:
-            p0 = lifecycle.open_incident(
-                connection, CONFIG.incidents, title="down", severity="P0", actor="ana", now=T0
+            p0, told = (
+                lifecycle.open_incident(
+                    connection, CONFIG.incidents, title=title, severity="P0", actor="ana", now=T0
+                )
+                for title in ("down", "down, status page updated")
             )
-            for incident_id in (answered, p0):
+            for incident_id in (answered, p0, told):
                 lifecycle.acknowledge(connection, incident_id, "ana", minutes(5))
+            lifecycle.add_note(connection, told, "ana", minutes(6), "We are on it.", public=True)
 
         def lockable(incident_id: int) -> bool:
             with store.engine.connect() as other:
@@ -261,10 +265,16 @@ def test_escalating_locks_only_the_incidents_with_something_due(
             escalate(connection, minutes(10), None)
             # Nothing is due yet: the waiting P1's level 2 comes at 30 min, the P0's status
             # update at 30 min, and the answered P1 has nothing left.
-            assert [lockable(i) for i in (waiting, answered, p0)] == [True, True, True]
+            assert [lockable(i) for i in (waiting, answered, p0, told)] == [True] * 4
         with store.engine.begin() as connection:
             escalate(connection, minutes(30), None)
-            assert [lockable(i) for i in (waiting, answered, p0)] == [False, True, False]
+            # The P0 whose status page was updated in time has nothing due, now or later.
+            assert [lockable(i) for i in (waiting, answered, p0, told)] == [
+                False,
+                True,
+                False,
+                True,
+            ]
     finally:
         store.close()
 

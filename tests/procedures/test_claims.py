@@ -9,16 +9,19 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from tests.procedures.checklist_support import GATED, PYTHON, Gate, config_of, run
 from watchkeeper.checklists.decisions import claim, decide
 from watchkeeper.checklists.history import events
 from watchkeeper.checklists.model import EventKind, ItemState
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.incidents.model import MACHINE
-from watchkeeper.procedures.machine import Pass, decide_machine_items
+from watchkeeper.procedures.machine import CLAIM_MARGIN, Pass, decide_machine_items, since
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.results import Result
 from watchkeeper.store.store import Store
+from watchkeeper.store.tables import checklist_items
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -29,8 +32,9 @@ DECIDER = """
 import asyncio, json, sys
 from datetime import datetime
 from watchkeeper.config.loader import load_config
-from watchkeeper.procedures.machine import decide_machine_items
+from watchkeeper.procedures.machine import decide_machine_items, since
 from watchkeeper.store.store import Store
+from watchkeeper.store.tables import checklist_items
 
 async def no_checks(name):
     return None
@@ -42,7 +46,7 @@ async def main():
     try:
         done = await decide_machine_items(
             store.engine, int(run_id), loaded.config, no_checks, loaded.secrets,
-            datetime.fromisoformat(now),
+            since(datetime.fromisoformat(now)),
         )
     finally:
         store.close()
@@ -65,6 +69,13 @@ def started(store: Store, text: str) -> int:
         return start_run(connection, found, "ana", T0, secrets=Secrets())
 
 
+def started_again(store: Store, text: str) -> int:
+    """Start a second run of the procedure, a minute after the first."""
+    (found,) = config_of(text).procedures
+    with store.engine.begin() as connection:
+        return start_run(connection, found, "ana", T0 + timedelta(minutes=1), secrets=Secrets())
+
+
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
@@ -85,7 +96,9 @@ async def test_two_deciders_at_once_run_the_command_exactly_once(
             config = config_of(text)
             deciders = [
                 asyncio.create_task(
-                    decide_machine_items(store.engine, run_id, config, _unused, Secrets(), T0)
+                    decide_machine_items(
+                        store.engine, run_id, config, _unused, Secrets(), since(T0)
+                    )
                 )
                 for store in (any_store, other)
             ]
@@ -154,13 +167,34 @@ async def test_the_claim_of_a_decider_that_died_expires_and_the_item_is_run_then
     early = T0 + timedelta(minutes=1)
     late = T0 + timedelta(minutes=6)
     assert await decide_machine_items(
-        any_store.engine, run_id, config, _unused, Secrets(), early
+        any_store.engine, run_id, config, _unused, Secrets(), since(early)
     ) == Pass(elsewhere=(1,))
     assert lines(ran) == []
-    done = await decide_machine_items(any_store.engine, run_id, config, _unused, Secrets(), late)
+    done = await decide_machine_items(
+        any_store.engine, run_id, config, _unused, Secrets(), since(late)
+    )
     assert done == Pass(decided=1)
     assert len(lines(ran)) == 1
-    assert run(any_store.engine, run_id).items[0].decided_at == late
+    decided_at = run(any_store.engine, run_id).items[0].decided_at
+    assert decided_at is not None and late <= decided_at < late + timedelta(seconds=30)
+
+
+async def test_a_claim_counts_from_when_its_command_starts_not_from_the_pass(
+    any_store: Store, tmp_path: Path
+) -> None:
+    # One pass decides runs one after another from one `now`; the second command starts a
+    # second later, and its claim must still cover its whole timeout from then.
+    slow = "import time; time.sleep(1)"
+    text = procedure(slow).replace("      - run:", "      - timeout: 30s\n        run:")
+    first, second = started(any_store, text), started_again(any_store, text)
+    config, clock = config_of(text), since(T0)
+    for run_id in (first, second):
+        await decide_machine_items(any_store.engine, run_id, config, _unused, Secrets(), clock)
+    with any_store.engine.connect() as connection:
+        claimed = connection.scalar(
+            select(checklist_items.c.claimed_until).where(checklist_items.c.run_id == second)
+        )
+    assert claimed >= T0 + timedelta(seconds=1 + 30 + CLAIM_MARGIN)
 
 
 async def test_a_persons_tick_made_while_the_command_runs_stands(
@@ -170,7 +204,9 @@ async def test_a_persons_tick_made_while_the_command_runs_stands(
         text = procedure(f"{GATED}; sys.exit(3)", gate.port)
         run_id = started(any_store, text)
         decider = asyncio.create_task(
-            decide_machine_items(any_store.engine, run_id, config_of(text), _unused, Secrets(), T0)
+            decide_machine_items(
+                any_store.engine, run_id, config_of(text), _unused, Secrets(), since(T0)
+            )
         )
         await gate.reached()
         with any_store.engine.begin() as connection:

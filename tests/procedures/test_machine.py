@@ -17,13 +17,14 @@ from watchkeeper.incidents.model import MACHINE
 from watchkeeper.probes import ProbeContext
 from watchkeeper.procedures.machine import (
     CHANGED,
-    CUT_LEAD,
     MAX_OUTPUT,
     Pass,
     RunCheck,
     decide_machine_items,
     run_command,
+    since,
 )
+from watchkeeper.procedures.output import LEAD
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import Store
@@ -62,7 +63,7 @@ def started(store: Store, config_text: str) -> int:
 async def decided(store: Store, run_id: int, config_text: str, run_check: RunCheck) -> Pass:
     """Decide the run's machine items at T0 with the config of ``config_text``."""
     config = config_of(config_text)
-    return await decide_machine_items(store.engine, run_id, config, run_check, Secrets(), T0)
+    return await decide_machine_items(store.engine, run_id, config, run_check, Secrets(), since(T0))
 
 
 def result_count(store: Store, check: str) -> int:
@@ -184,8 +185,8 @@ async def test_the_end_of_a_long_output_is_kept_where_the_error_is() -> None:
 async def test_a_secret_cut_in_half_where_the_kept_output_starts_is_not_shown() -> None:
     secret, end = "FIRSTHALF-SECONDHALF", "\nERROR: bad credentials\n"
     # The stream ends in the secret's second half and just enough two-byte characters that the
-    # bytes read (MAX_OUTPUT + CUT_LEAD) start where that half does.
-    filler = (MAX_OUTPUT + CUT_LEAD - len("SECONDHALF") - len(end)) // 2
+    # bytes read (MAX_OUTPUT + LEAD) start where that half does.
+    filler = (MAX_OUTPUT + LEAD - len("SECONDHALF") - len(end)) // 2
     program = (
         "import sys; secret, n = sys.argv[1], int(sys.argv[2]); "
         "sys.stdout.buffer.write(('\\u00e9' * 300000 + secret + '\\u00e9' * n"
@@ -196,6 +197,22 @@ async def test_a_secret_cut_in_half_where_the_kept_output_starts_is_not_shown() 
     )
     assert decision.output is not None and decision.output.endswith(end)
     assert "HALF" not in decision.output and decision.output.startswith("…é")
+
+
+async def test_a_secret_straddling_the_front_that_is_dropped_is_redacted_whole() -> None:
+    secret, end = "S3CRET-TOKEN-0123456789abcdef", "\nERROR: bad credentials\n"
+    # The secret starts 10 bytes before the LEAD bytes dropped from the front end.
+    before = MAX_OUTPUT + LEAD - (LEAD - 10) - len(end)
+    after = before - len(secret)
+    program = (
+        "import sys; secret, n = sys.argv[1], int(sys.argv[2]); "
+        "sys.stdout.write('x' * 300000 + secret + 'y' * n + '\\nERROR: bad credentials\\n')"
+    )
+    decision = await run_command(
+        (PYTHON, "-c", program, secret, str(after)), 30.0, Secrets([secret])
+    )
+    assert decision.output is not None and decision.output.endswith(end)
+    assert "0123456789abcdef" not in decision.output and "EN-" not in decision.output
 
 
 async def test_a_run_item_whose_step_changed_since_the_run_was_made_waits_for_a_person(

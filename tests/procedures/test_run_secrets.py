@@ -11,7 +11,7 @@ from watchkeeper.checklists.model import ItemState
 from watchkeeper.config.loader import parse_config_text
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
-from watchkeeper.procedures.machine import decide_machine_items
+from watchkeeper.procedures.machine import decide_machine_items, since
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.procedures.worker import ProcedureWorker
 from watchkeeper.results import Result
@@ -88,7 +88,9 @@ async def test_a_rotated_secret_is_used_for_a_run_made_before_the_rotation(
     # The service keeps every secret it was ever given, and runs the step as configured now.
     rotated, more = deploy(received, ROTATED)
     secrets.add(more.values)
-    await decide_machine_items(any_store.engine, run_id, rotated, no_checks, secrets, at(9, 5))
+    await decide_machine_items(
+        any_store.engine, run_id, rotated, no_checks, secrets, since(at(9, 5))
+    )
     assert received.read_text() == f"token={ROTATED}"
     assert run(any_store.engine, run_id).items[0].state is ItemState.FAILED
     assert TOKEN not in stored_text(any_store.engine)

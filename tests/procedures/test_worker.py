@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.alerting.receivers import WebhookReceiver
 from tests.procedures.checklist_support import PYTHON, config_of, messages, run, runs
@@ -47,6 +47,11 @@ async def no_checks(name: str) -> Result | None:
 
 def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
     return MONDAY.replace(hour=hour, minute=minute, second=second)
+
+
+def about(moment: datetime | None, expected: datetime) -> bool:
+    """Return True if ``moment`` is the pass's start moved on by the few seconds the pass took."""
+    return moment is not None and expected <= moment < expected + timedelta(seconds=30)
 
 
 async def test_an_incomplete_run_turns_overdue_at_its_due_time_and_is_announced_once(
@@ -123,7 +128,7 @@ async def test_a_run_the_machine_decides_alone_is_completed_and_escalated_by_ale
         at(10),
     )
     assert [i.state for i in done.items] == [ItemState.PASSED, ItemState.FAILED]
-    assert done.escalated_at == at(10) and done.escalations_made == "Alerted ops, dev"
+    assert about(done.escalated_at, at(10)) and done.escalations_made == "Alerted ops, dev"
     queued = messages(any_store.engine)
     assert [(channel, title) for channel, title, _ in queued] == [
         ("ops", "Procedure Security Audit: 1 failed step"),
@@ -245,7 +250,7 @@ async def test_a_failed_check_item_escalates_the_run_at_once_and_only_once(
     await worker.step(at(8))
     assert await worker.step(at(9)) == 1  # not 8 hours later, when the run turns overdue
     (escalated,) = runs(any_store.engine)
-    assert escalated.state is RunState.OPEN and escalated.escalated_at == at(9)
+    assert escalated.state is RunState.OPEN and about(escalated.escalated_at, at(9))
     assert escalated.escalations_made == "Alerted ops"
     ((channel, title, body),) = messages(any_store.engine)
     assert (channel, title) == ("ops", "Procedure System Health Checks: 1 failed step")
@@ -257,7 +262,7 @@ async def test_a_failed_check_item_escalates_the_run_at_once_and_only_once(
         done = complete_run(
             connection, config_of(FAILING_CHECK), escalated.id, "ana", at(17, 6), None
         )
-    assert done.escalated_at == at(9) and len(messages(any_store.engine)) == 2
+    assert about(done.escalated_at, at(9)) and len(messages(any_store.engine)) == 2
 
 
 def test_only_conditions_no_decision_left_can_undo_escalate_an_open_run() -> None:

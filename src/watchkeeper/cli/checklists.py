@@ -41,7 +41,7 @@ from watchkeeper.engine.runner import Runner
 from watchkeeper.incidents.model import IncidentError
 from watchkeeper.probes import ProbeContext
 from watchkeeper.procedures.completion import finish, finish_if_machine_done
-from watchkeeper.procedures.machine import Pass, decide_machine_items
+from watchkeeper.procedures.machine import Pass, decide_machine_items, since
 from watchkeeper.procedures.schedule import start_run
 from watchkeeper.procedures.stats import procedure_stats
 from watchkeeper.results import Result
@@ -291,7 +291,7 @@ async def _decide(loaded: LoadedConfig, store: Store, run_id: int, now: datetime
 
     try:
         return await decide_machine_items(
-            store.engine, run_id, loaded.config, run_check, loaded.secrets, now
+            store.engine, run_id, loaded.config, run_check, loaded.secrets, since(now)
         )
     finally:
         await ctx.close()

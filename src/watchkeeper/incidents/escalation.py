@@ -154,7 +154,8 @@ def _may_need_work(connection: Connection, now: datetime) -> list[int]:
             incidents.c.status_update_breached_at.is_(None),
         ),
     )
-    found = []
+    found: list[int] = []
+    status_due: dict[int, datetime] = {}
     for row in connection.execute(query):
         try:
             policy = Policy.from_json(row.policy)
@@ -162,9 +163,8 @@ def _may_need_work(connection: Connection, now: datetime) -> list[int]:
             found.append(row.id)
             continue
         deadline = status_update_deadline(policy, row.opened_at)
-        status_due = (
-            deadline is not None and row.status_update_breached_at is None and now >= deadline
-        )
+        if deadline is not None and row.status_update_breached_at is None and now >= deadline:
+            status_due[row.id] = deadline
         if row.state == IncidentState.OPEN.value:
             # Whether a public update came is asked only of the few incidents visited.
             due = plan(
@@ -176,11 +176,28 @@ def _may_need_work(connection: Connection, now: datetime) -> list[int]:
                 True,
                 now,
             )
-            if due.notify or due.response_breached or status_due:
+            if due.notify or due.response_breached:
                 found.append(row.id)
-        elif status_due:
-            found.append(row.id)
-    return found
+    # An incident whose public update came in time has nothing due for it, pass after pass.
+    updated = _updated_by(connection, status_due)
+    return sorted({*found, *(i for i in status_due if i not in updated)})
+
+
+def _updated_by(connection: Connection, deadlines: dict[int, datetime]) -> set[int]:
+    """Given incidents and their status-update deadlines, return those with a public note by then."""
+    if not deadlines:
+        return set()
+    query = select(
+        incident_events.c.incident_id, incident_events.c.at, incident_events.c.data
+    ).where(
+        incident_events.c.incident_id.in_(list(deadlines)),
+        incident_events.c.kind == TimelineKind.NOTE.value,
+    )
+    return {
+        row.incident_id
+        for row in connection.execute(query)
+        if (row.data or {}).get("public") and row.at <= deadlines[row.incident_id]
+    }
 
 
 def escalate_incident(

@@ -11,6 +11,7 @@ meanwhile stands), together with the run's escalation if the decision settles it
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from watchkeeper.incidents.model import MACHINE
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.command import probe_command
 from watchkeeper.procedures.completion import escalate_settled
+from watchkeeper.procedures.output import kept_output, read_limit
 from watchkeeper.procedures.schedule import redacted_argv
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import result_from_row
@@ -34,14 +36,18 @@ from watchkeeper.store.tables import results
 
 RunCheck = Callable[[str], Awaitable[Result | None]]
 """Runs a configured check now and returns its result; None when no such check is configured."""
+Clock = Callable[[], datetime]
+"""Says what time it is: in ``serve`` the pass's start moved on by the time the pass has taken."""
+
+
+def since(now: datetime) -> Clock:
+    """Given the moment a pass begins, return a clock that starts there and runs in real time."""
+    began = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - began)
+
 
 MAX_OUTPUT = 16_000
 """Characters of a command's output kept with its item: the end, where failures are explained."""
-CUT_LEAD = 4_096
-"""Bytes read beyond MAX_OUTPUT and dropped from the front of a stream cut short: a secret cut in
-half there would no longer be recognised, and no secret is that long."""
-CHECK_TIMEOUT = 300.0
-"""Seconds a ``check:`` item's check may take, as far as its claim is concerned."""
 CLAIM_MARGIN = 60.0
 """Seconds a claim outlasts its item's timeout: to write the decision, and for clocks apart."""
 CHANGED = "the procedure changed since this run was created; decide it by hand"
@@ -95,18 +101,14 @@ async def run_command(argv: tuple[str, ...], timeout: float, secrets: Secrets) -
     """
     ctx = ProbeContext()
     try:
-        spec = CommandSpec(argv=argv, max_output=MAX_OUTPUT + CUT_LEAD)
+        spec = CommandSpec(argv=argv, max_output=read_limit(MAX_OUTPUT))
         measured = await probe_command(spec, ctx, timeout, tail=True)
     except ProbeError as exc:
         return Decision(ItemState.FAILED, secrets.redact(str(exc)))
     finally:
         await ctx.close()
-    stdout_cut, stderr_cut = bool(measured["stdout_truncated"]), bool(measured["stderr_truncated"])
-    stdout = _kept(str(measured["stdout"]), stdout_cut)
-    stderr = _kept(str(measured["stderr"]), stderr_cut)
-    joined = stdout + ("\n" if stdout and stderr and not stdout.endswith("\n") else "") + stderr
-    output = secrets.redact(joined)
-    if stdout_cut or stderr_cut or len(output) > MAX_OUTPUT:
+    output, cut = kept_output(measured, secrets)
+    if cut or len(output) > MAX_OUTPUT:
         output = "…" + output[-MAX_OUTPUT:]
     exit_code = int(measured["exit_code"])
     if exit_code == 0:
@@ -142,7 +144,7 @@ async def decide_machine_items(
     config: Config,
     run_check: RunCheck,
     secrets: Secrets,
-    now: datetime,
+    clock: Clock,
 ) -> Pass:
     """Decide the pending machine items of an open run, one by one, and escalate the run as soon
     as their decisions settle its conditions; return what was done.
@@ -155,17 +157,17 @@ async def decide_machine_items(
         return Pass()
     decided = queued = 0
     elsewhere: list[int] = []
-    # Items are run one after another from one `now`: each claim also covers the time the
-    # earlier items of this pass may have taken.
-    spent = 0.0
+    # Items (and runs) are decided one after another: each claim and decision is dated by the
+    # clock, not by when the pass began, so a claim outlasts the command it covers.
+    at = clock
     for item in pending_machine_items(run):
         if item.kind is StepKind.CHECK and item.check_name is not None:
             stored = await asyncio.to_thread(_latest, engine, item.check_name, run.scheduled_for)
             if stored is not None:
                 decision = judge_result(stored)
             else:
-                spent += CHECK_TIMEOUT
-                if not await _claim(engine, item, now, spent):
+                seconds = _check_timeout(config, item.check_name)
+                if not await _claim(engine, item, at(), seconds):
                     elsewhere.append(item.position)
                     continue
                 result = await run_check(item.check_name)
@@ -179,17 +181,23 @@ async def decide_machine_items(
             if step is None or step.run is None:
                 await _annotate(engine, item, CHANGED)
                 continue
-            spent += step.timeout
-            if not await _claim(engine, item, now, spent):
+            if not await _claim(engine, item, at(), step.timeout):
                 elsewhere.append(item.position)
                 continue
             decision = await run_command(step.run, step.timeout, secrets)
         written, messages = await asyncio.to_thread(
-            _write, engine, config, run.id, item.position, decision, now
+            _write, engine, config, run.id, item.position, decision, at()
         )
         decided += written
         queued += messages
     return Pass(decided, queued, tuple(elsewhere))
+
+
+def _check_timeout(config: Config, name: str) -> float:
+    """Return how long the check may take when run now: its timeout, and the runner's second."""
+    check = next((c for c in config.checks if c.name == name), None)
+    timeout = check.timeout if check is not None and check.timeout else config.defaults.timeout
+    return timeout + 1.0
 
 
 def _read(engine: Engine, run_id: int) -> Run | None:
@@ -246,9 +254,3 @@ def _write(
         if not written:
             return False, 0
         return True, escalate_settled(connection, config, run_id, now)
-
-
-def _kept(text: str, cut: bool) -> str:
-    """Given a stream's text and whether its start was cut away, return the part to keep."""
-    # Cut in bytes, as the stream was: a character cut in two at the new start is dropped.
-    return text.encode()[CUT_LEAD:].decode(errors="ignore") if cut else text

@@ -19,6 +19,7 @@ from watchkeeper.config.specs import CommandSpec
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.command import probe_command
 from watchkeeper.procedures.model import RunbookOutcome, StepOutcome
+from watchkeeper.procedures.output import kept_output, read_limit
 from watchkeeper.store import tables
 
 MAX_OUTPUT = 32_768
@@ -204,18 +205,18 @@ async def _perform(
         return (StepOutcome.PASSED if ask(asked) else StepOutcome.FAILED), None, None
     if step.confirm and not unattended and not ask(asked):
         return StepOutcome.DECLINED, None, None
-    spec = CommandSpec(argv=step.run, max_output=MAX_OUTPUT)
+    spec = CommandSpec(argv=step.run, max_output=read_limit(MAX_OUTPUT))
     try:
         # The end of a failing command's output is where it says why.
         measured = await probe_command(spec, ProbeContext(), step.timeout, tail=True)
     except ProbeError as exc:
         return StepOutcome.FAILED, None, secrets.redact(str(exc))
-    output = str(measured["stdout"]) + str(measured["stderr"])
-    if measured["stdout_truncated"] or measured["stderr_truncated"]:
+    output, cut = kept_output(measured, secrets)
+    if cut:
         output += f"\n[output cut: the last {MAX_OUTPUT} bytes of stdout and of stderr are kept]"
     exit_code = int(measured["exit_code"])
     outcome = StepOutcome.PASSED if exit_code == 0 else StepOutcome.FAILED
-    return outcome, exit_code, secrets.redact(output)
+    return outcome, exit_code, output
 
 
 def _record(

@@ -29,7 +29,7 @@ from watchkeeper.procedures.completion import (
     local_time,
     notify_channels,
 )
-from watchkeeper.procedures.machine import RunCheck, decide_machine_items
+from watchkeeper.procedures.machine import RunCheck, decide_machine_items, since
 from watchkeeper.procedures.schedule import schedule_of, schedule_procedure
 from watchkeeper.store.tables import checklist_items, checklist_runs, procedure_schedule
 
@@ -65,10 +65,11 @@ class ProcedureWorker:
             except Exception:
                 log.exception("procedure %s: cannot create its due run", procedure.name)
         queued = 0
+        clock = since(now)
         for run_id in await asyncio.to_thread(self._machine_work):
             try:
                 done = await decide_machine_items(
-                    self.engine, run_id, config, self.run_check, self.secrets, now
+                    self.engine, run_id, config, self.run_check, self.secrets, clock
                 )
                 queued += done.queued
                 queued += await asyncio.to_thread(self._complete_if_machine_only, run_id, now)
