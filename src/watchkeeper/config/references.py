@@ -73,6 +73,7 @@ def _operations(
     named = {
         "procedures": [p.name for p in config.procedures],
         "runbooks": [r.name for r in config.runbooks],
+        "backups": [b.name for b in config.backups],
     }
     for section, names in named.items():
         seen: set[str] = set()

@@ -15,6 +15,7 @@ from watchkeeper.config.alerting import (
     MaintenanceWindow,
     NotificationsConfig,
 )
+from watchkeeper.config.backups import Backup
 from watchkeeper.config.incidents import IncidentsConfig
 from watchkeeper.config.procedures import Procedure, Runbook
 from watchkeeper.config.specs import (
@@ -180,6 +181,7 @@ class Config(Model):
     incidents: IncidentsConfig = IncidentsConfig()
     procedures: tuple[Procedure, ...] = ()
     runbooks: tuple[Runbook, ...] = ()
+    backups: tuple[Backup, ...] = ()
 
     def procedure(self, name: str) -> Procedure | None:
         """Return the procedure called ``name``, if there is one."""
