@@ -1,0 +1,1 @@
+"""Backups: take, catalogue, prune and restore-test them."""
