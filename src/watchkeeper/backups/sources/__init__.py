@@ -1,0 +1,16 @@
+"""Backup sources: PostgreSQL (pg_dump), SQLite (online backup API) and directories (tar.gz)."""
+
+from watchkeeper.backups.sources.base import BackupError, BackupSource, SourceKind
+from watchkeeper.backups.sources.files import FilesSource
+from watchkeeper.backups.sources.postgres import PostgresSource, scratch_database
+from watchkeeper.backups.sources.sqlite import SqliteSource
+
+__all__ = [
+    "BackupError",
+    "BackupSource",
+    "FilesSource",
+    "PostgresSource",
+    "SourceKind",
+    "SqliteSource",
+    "scratch_database",
+]
