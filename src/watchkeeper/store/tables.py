@@ -428,3 +428,21 @@ runbook_steps = Table(
     Index("ix_runbook_steps_run", "run_id", "position"),
 )
 """Every step of a runbook run: its output (secrets redacted) and outcome."""
+
+backup_catalogue = Table(
+    "backup_catalogue",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("backup", String(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("path", String()),
+    Column("size", BigInteger()),
+    Column("sha256", String(64)),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("error", Text()),
+    Column("pruned_at", UTCDateTime()),
+    Index("ix_backup_catalogue_backup", "backup", "finished_at"),
+)
+"""Every backup taken (its file, size and SHA-256) or attempted and failed (its redacted error)."""

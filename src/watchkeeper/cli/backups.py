@@ -1,0 +1,169 @@
+"""Commands about backups: backup run|list|prune."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from watchkeeper.backups.catalogue import BackupState, Entry, entries
+from watchkeeper.backups.runner import prune, run_backup
+from watchkeeper.backups.sources import BackupError
+from watchkeeper.cli.common import (
+    EXIT_CANNOT_RUN,
+    ConfigOption,
+    JsonOption,
+    app,
+    err,
+    load,
+    open_store,
+    out,
+    run_async,
+)
+from watchkeeper.config.backups import Backup
+from watchkeeper.config.loader import LoadedConfig
+
+backup_app = typer.Typer(
+    help="Backups of databases and directories: run, list, prune.", no_args_is_help=True
+)
+app.add_typer(backup_app, name="backup")
+
+NameArgument = Annotated[str, typer.Argument(help="The backup's name.", show_default=False)]
+_STATE_STYLE = {BackupState.OK: "green", BackupState.FAILED: "red"}
+
+
+@backup_app.command("run")
+def backup_run(name: NameArgument, config: ConfigOption = None) -> None:
+    """Take the backup NAME now and record it in the catalogue; exit 1 if it fails."""
+    loaded = load(config)
+    backup = _backup(loaded, name)
+    store = open_store(loaded)
+    taken: list[Entry] = []
+
+    async def take() -> None:
+        taken.append(
+            await run_backup(
+                store.engine, backup, loaded.path.parent, loaded.secrets, datetime.now(UTC)
+            )
+        )
+
+    try:
+        run_async(take())
+    except BackupError as exc:
+        err.print(
+            f"[red]backup {escape(name)} failed:[/] {escape(loaded.secrets.redact(str(exc)))}"
+        )
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    [entry] = taken
+    out.print(
+        f"[green]backed up {escape(name)}[/] to {escape(str(entry.path))} "
+        f"({entry.size} bytes, sha256 {entry.sha256})"
+    )
+
+
+@backup_app.command("list")
+def backup_list(
+    name: Annotated[
+        str | None, typer.Argument(help="Only this backup (default: all).", show_default=False)
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the catalogue's backups, newest first: taken, failed and pruned."""
+    loaded = load(config)
+    names = [_backup(loaded, name).name] if name else [b.name for b in loaded.config.backups]
+    store = open_store(loaded)
+    try:
+        with store.engine.connect() as connection:
+            listed = [entry for n in names for entry in entries(connection, n)]
+    finally:
+        store.close()
+    if as_json:
+        out.print_json(json.dumps([_plain(entry) for entry in listed]))
+        return
+    if not names:
+        out.print("no backups: add some under `backups:` in the config")
+        return
+    table = Table(title="Backups", title_justify="left")
+    for column in ("backup", "taken", "state", "size", "file or error"):
+        table.add_column(column, overflow="fold")
+    for entry in listed:
+        state = f"[{_STATE_STYLE[entry.state]}]{entry.state.value}[/]"
+        if entry.pruned_at is not None:
+            state += f" [dim](pruned {_when(entry.pruned_at)})[/]"
+        table.add_row(
+            escape(entry.backup),
+            _when(entry.started_at),
+            state,
+            str(entry.size) if entry.size is not None else "",
+            escape(str(entry.path) if entry.path is not None else entry.error or ""),
+        )
+    out.print(table)
+
+
+@backup_app.command("prune")
+def backup_prune(
+    name: NameArgument,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Delete the backups of NAME its keep rules do not keep (the newest good one always stays)."""
+    loaded = load(config)
+    backup = _backup(loaded, name)
+    store = open_store(loaded)
+    try:
+        removed = prune(
+            store.engine,
+            backup,
+            ZoneInfo(loaded.config.defaults.timezone),
+            datetime.now(UTC),
+            dry_run=dry_run,
+        )
+    except BackupError as exc:
+        err.print(f"[red]pruning {escape(name)} failed:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    verb = "would delete" if dry_run else "deleted"
+    for entry in removed:
+        out.print(f"{verb} {escape(str(entry.path))} (taken {_when(entry.started_at)})")
+    out.print(f"{name}: {verb} {len(removed)} backup{'' if len(removed) == 1 else 's'}")
+
+
+def _backup(loaded: LoadedConfig, name: str) -> Backup:
+    """Return the configured backup NAME, or exit 3 naming the known ones."""
+    found = next((b for b in loaded.config.backups if b.name == name), None)
+    if found is None:
+        known = ", ".join(b.name for b in loaded.config.backups) or "none in the config"
+        err.print(f"[red]no backup {escape(name)!r}[/]; known backups: {escape(known)}")
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    return found
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _plain(entry: Entry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "backup": entry.backup,
+        "kind": entry.kind.value,
+        "path": str(entry.path) if entry.path is not None else None,
+        "size": entry.size,
+        "sha256": entry.sha256,
+        "started_at": entry.started_at.isoformat(),
+        "finished_at": entry.finished_at.isoformat(),
+        "state": entry.state.value,
+        "error": entry.error,
+        "pruned_at": entry.pruned_at.isoformat() if entry.pruned_at else None,
+    }
