@@ -1,4 +1,4 @@
-"""Commands about backups: backup run|list|prune."""
+"""Commands about backups: backup run|list|verify|prune."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rich.table import Table
 from watchkeeper.backups.catalogue import BackupState, Entry, entries
 from watchkeeper.backups.runner import prune, run_backup
 from watchkeeper.backups.sources import BackupError
+from watchkeeper.backups.verify import VerificationResult, VerifyOutcome, latest_good, verify_backup
 from watchkeeper.cli.common import (
     EXIT_CANNOT_RUN,
     ConfigOption,
@@ -29,7 +30,7 @@ from watchkeeper.config.backups import Backup
 from watchkeeper.config.loader import LoadedConfig
 
 backup_app = typer.Typer(
-    help="Backups of databases and directories: run, list, prune.", no_args_is_help=True
+    help="Backups of databases and directories: run, list, verify, prune.", no_args_is_help=True
 )
 app.add_typer(backup_app, name="backup")
 
@@ -106,6 +107,69 @@ def backup_list(
             escape(str(entry.path) if entry.path is not None else entry.error or ""),
         )
     out.print(table)
+
+
+@backup_app.command("verify")
+def backup_verify(
+    name: NameArgument,
+    entry_id: Annotated[
+        int | None,
+        typer.Option(
+            "--entry", help="The catalogue id to verify (default: the newest good backup)."
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Restore a backup of NAME into a scratch target and run its smoke queries; exit 0 when it
+    passed, 2 when it failed (critical), 1 when there is nothing to verify or it cannot run."""
+    loaded = load(config)
+    backup = _backup(loaded, name)
+    store = open_store(loaded)
+    results: list[VerificationResult] = []
+    try:
+        with store.engine.connect() as connection:
+            if entry_id is None:
+                entry = latest_good(connection, name)
+            else:
+                entry = next((e for e in entries(connection, name) if e.id == entry_id), None)
+        if entry is None:
+            which = "no good backup" if entry_id is None else f"no catalogue entry {entry_id}"
+            err.print(f"[red]{which} of {escape(name)} to verify[/]")
+            raise typer.Exit(1)
+        found = entry
+
+        async def verify() -> None:
+            results.append(
+                await verify_backup(
+                    store.engine,
+                    backup,
+                    found,
+                    loaded.path.parent,
+                    loaded.secrets,
+                    datetime.now(UTC),
+                )
+            )
+
+        run_async(verify())
+    except BackupError as exc:
+        err.print(
+            f"[red]cannot verify {escape(name)}:[/] {escape(loaded.secrets.redact(str(exc)))}"
+        )
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    [result] = results
+    restored = (
+        f"restored in {result.restore_seconds:.2f}s"
+        if result.restore_seconds is not None
+        else "not restored"
+    )
+    what = f"{escape(name)} backup {result.catalogue_id} ({escape(str(found.path))})"
+    if result.outcome is VerifyOutcome.PASSED:
+        out.print(f"[green]passed:[/] {what} {restored}")
+        return
+    out.print(f"[red]failed:[/] {what} {restored}: {escape(result.detail or '')}")
+    raise typer.Exit(2)
 
 
 @backup_app.command("prune")

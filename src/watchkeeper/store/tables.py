@@ -446,3 +446,17 @@ backup_catalogue = Table(
     Index("ix_backup_catalogue_backup", "backup", "finished_at"),
 )
 """Every backup taken (its file, size and SHA-256) or attempted and failed (its redacted error)."""
+
+backup_verifications = Table(
+    "backup_verifications",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("catalogue_id", RowId, ForeignKey("backup_catalogue.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("restore_seconds", Float()),
+    Column("detail", Text()),
+    Index("ix_backup_verifications_catalogue", "catalogue_id", "at"),
+)
+"""Every restore test of a catalogued backup: passed or failed, how long the restore took, and
+what failed (redacted)."""
