@@ -9,7 +9,7 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,13 +106,17 @@ class Dashboard:
 
 @asynccontextmanager
 async def serving(
-    directory: Path, target: str, users: Mapping[str, Role]
+    directory: Path,
+    target: str,
+    users: Mapping[str, Role],
+    config_of: Callable[[Path, str, int], str] = config_text,
 ) -> AsyncIterator[Dashboard]:
-    """Start ``watchkeeper serve`` watching ``target``, with ``users``; stop it with SIGTERM after."""
+    """Start ``watchkeeper serve`` on ``config_of(directory, target, port)`` (by default watching
+    ``target``), with ``users``; stop it with SIGTERM after."""
     async with AsyncExitStack() as stack:
         port = _free_port()
         config = directory / "watchkeeper.yaml"
-        config.write_text(config_text(directory, target, port))
+        config.write_text(config_of(directory, target, port))
         store = Store.open(f"sqlite:///{directory}/wk.db")
         stack.callback(store.close)
         for name, role in users.items():

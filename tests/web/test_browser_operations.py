@@ -8,29 +8,19 @@ ticks its manual item with one click and completes it.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import signal
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.cli_run import cli_env
-from tests.web.browser_support import PASSWORD, launch_chromium
-from tests.web.test_serve import free_port
-from watchkeeper.auth.accounts import add_user
+from tests.web.browser_support import PASSWORD, Dashboard, launch_chromium, serving
 from watchkeeper.auth.model import Role
 from watchkeeper.checklists.model import ItemState, RunState
 from watchkeeper.checklists.runs import get_run
 from watchkeeper.incidents.model import TimelineKind
 from watchkeeper.incidents.timeline import entries
-from watchkeeper.store.store import Store
 
 # The default severities (P0 to P3) and phases of the guides, and one procedure with a manual step.
 CONFIG = """
@@ -47,52 +37,21 @@ procedures:
 SCREENSHOTS = Path("/tmp")
 
 
-@dataclass
-class Served:
-    """A running ``watchkeeper serve``: its URL and its store."""
-
-    url: str
-    store: Store
+def operations_config(directory: Path, target: str, port: int) -> str:
+    """Return CONFIG for the served store and port (no checks: the target is not watched)."""
+    return CONFIG.format(directory=directory, port=port)
 
 
 @pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
+async def served(tmp_path: Path) -> AsyncIterator[Dashboard]:
     """``watchkeeper serve`` of CONFIG with operator olive; stopped with SIGTERM after the test."""
-    port = free_port()
-    config = tmp_path / "watchkeeper.yaml"
-    config.write_text(CONFIG.format(directory=tmp_path, port=port))
-    store = Store.open(f"sqlite:///{tmp_path}/wk.db")
-    add_user(store.engine, "olive", Role.OPERATOR, PASSWORD, datetime.now(UTC))
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "watchkeeper",
-            "serve",
-            "-c",
-            str(config),
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-            env=cli_env(),
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _wait_until_up(url, proc, log_path)
-        yield Served(url, store)
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        store.close()
+    users = {"olive": Role.OPERATOR}
+    async with serving(tmp_path, "", users, operations_config) as dashboard:
+        yield dashboard
 
 
 @pytest.fixture
-async def page(served: Served) -> AsyncIterator[Page]:
+async def page(served: Dashboard) -> AsyncIterator[Page]:
     """A fresh page of Debian's chromium, headless, on the served dashboard."""
     async with async_playwright() as playwright:
         browser: Browser = await launch_chromium(playwright)
@@ -111,7 +70,7 @@ async def sign_in_as_olive(page: Page) -> None:
 
 
 async def test_operator_opens_acknowledges_ticks_and_notes_an_incident(
-    page: Page, served: Served
+    page: Page, served: Dashboard
 ) -> None:
     await page.goto("/incidents")
     await sign_in_as_olive(page)
@@ -162,7 +121,7 @@ async def test_operator_opens_acknowledges_ticks_and_notes_an_incident(
 
 
 async def test_operator_starts_ticks_and_completes_a_procedure_run(
-    page: Page, served: Served
+    page: Page, served: Dashboard
 ) -> None:
     await page.goto("/checklists")
     await sign_in_as_olive(page)
@@ -196,22 +155,3 @@ async def test_operator_starts_ticks_and_completes_a_procedure_run(
     assert run is not None
     assert (run.state, run.completed_by) == (RunState.COMPLETED, "olive")
     assert [(i.state, i.decided_by) for i in run.items] == [(ItemState.PASSED, "olive")]
-
-
-async def _wait_until_up(url: str, proc: asyncio.subprocess.Process, log: Path) -> None:
-    async with (
-        asyncio.timeout(30),
-        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
-    ):
-        while True:
-            if proc.returncode is not None:
-                raise AssertionError(
-                    f"watchkeeper serve exited with {proc.returncode}:\n{log.read_text()}"
-                )
-            try:
-                async with session.get(f"{url}/api/health") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)

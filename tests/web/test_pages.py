@@ -122,11 +122,14 @@ class Site:
 
 
 @contextlib.contextmanager
-def serving(directory: Path, port: int, status_page: bool = True) -> Iterator[Site]:
-    """Start ``watchkeeper serve`` on a config watching the target, with one user per role."""
+def serving(
+    directory: Path, port: int, status_page: bool = True, text: str | None = None
+) -> Iterator[Site]:
+    """Start ``watchkeeper serve`` on a config watching the target on ``port`` (or on ``text``),
+    with one user per role."""
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "watchkeeper.yaml"
-    config.write_text(CONFIG.format(port=port, status_page=str(status_page).lower()))
+    config.write_text(text or CONFIG.format(port=port, status_page=str(status_page).lower()))
     store = Store.open(str(directory / "watchkeeper.db"))
     for name, password in PASSWORDS.items():
         add_user(store.engine, name, ROLES[name], password, datetime.now(UTC))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +17,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.cli_run import cli_env
-from tests.web.test_pages import PASSWORDS, ROLES, Site, csrf, eventually, field
-from tests.web.test_serve import free_port
+from tests.web.test_pages import PASSWORDS, Site, csrf, field, serving
 from watchkeeper.alerting.queries import insert_alert
-from watchkeeper.auth.accounts import add_user
 from watchkeeper.checklists.decisions import decide
 from watchkeeper.checklists.model import ItemState
 from watchkeeper.checklists.runs import NewItem, create_run
@@ -70,29 +65,8 @@ procedures:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A ``watchkeeper serve`` of CONFIG with one user per role."""
-    directory = tmp_path_factory.mktemp("operations")
-    config = directory / "watchkeeper.yaml"
-    config.write_text(CONFIG)
-    store = Store.open(str(directory / "watchkeeper.db"))
-    for name, password in PASSWORDS.items():
-        add_user(store.engine, name, ROLES[name], password, datetime.now(UTC))
-    store.close()
-    port = free_port()
-    log = directory / "serve.log"
-    with log.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "watchkeeper", "serve", "-c", config, "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env=cli_env(),
-        )
-    running = Site(f"http://127.0.0.1:{port}", directory / "watchkeeper.db", log)
-    try:
-        eventually(lambda: httpx.get(f"{running.url}/api/health").status_code == 200)
+    with serving(tmp_path_factory.mktemp("operations"), 0, text=CONFIG) as running:
         yield running
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 @contextlib.contextmanager
