@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from watchkeeper.auth.model import Principal
 from watchkeeper.checklists import runs
-from watchkeeper.checklists.model import RunState
 from watchkeeper.config.units import format_duration
 from watchkeeper.incidents import lifecycle, postmortem, records, stats, timeline
 from watchkeeper.incidents.model import IncidentError, IncidentState, TimelineKind, Transition
@@ -163,18 +162,14 @@ def open_work(request: Request) -> dict[str, Any]:
     ranks = severity_ranks(board.config.incidents.severities)
     with board.store.engine.connect() as connection:
         active = records.list_incidents(connection, active_only=True)
-        overdue = [
-            run
-            for run in runs.list_runs(connection, state=RunState.OPEN, limit=1000)
-            if run.overdue(now)
-        ]
+        overdue = runs.overdue_count(connection, now)
     worst = min(active, key=lambda i: ranks(i.severity), default=None)
     return {
         "incidents": len(active),
         "worst": worst.severity if worst else "",
         "worst_colour": ranks(worst.severity) if worst else 0,
         "breached": sum(breached(i, now) for i in active),
-        "overdue_runs": len(overdue),
+        "overdue_runs": overdue,
     }
 
 
