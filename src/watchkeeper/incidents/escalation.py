@@ -305,12 +305,7 @@ def _status_updated(connection: Connection, incident: Incident) -> bool:
     deadline = status_update_deadline(incident.policy, incident.opened_at)
     if deadline is None or incident.status_update_breached_at is not None:
         return True
-    query = select(incident_events.c.data).where(
-        incident_events.c.incident_id == incident.id,
-        incident_events.c.kind == TimelineKind.NOTE.value,
-        incident_events.c.at <= deadline,
-    )
-    return any(bool(data and data.get("public")) for data in connection.scalars(query))
+    return incident.id in _updated_by(connection, {incident.id: deadline})
 
 
 def _record_breaches(connection: Connection, incident: Incident, due: Plan) -> None:
