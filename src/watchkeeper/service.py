@@ -15,6 +15,8 @@ from watchkeeper.alerting.silences import window_for_check
 from watchkeeper.alerting.worker import AlertWorker
 from watchkeeper.auth import access_log
 from watchkeeper.auth.sessions import prune_sessions
+from watchkeeper.backups.status import figures_reader
+from watchkeeper.backups.worker import BackupWorker
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.config.schema import Config
 from watchkeeper.engine.plan import CheckPlan, plan_checks
@@ -33,7 +35,8 @@ log = logging.getLogger("watchkeeper.service")
 UPKEEP_EVERY = 60.0
 """Seconds between rollup-and-prune passes."""
 OPERATIONS_EVERY = 2.0
-"""Seconds between passes over incidents (opening, escalation) and procedures (runs, overdue)."""
+"""Seconds between passes over incidents (opening, escalation), procedures (runs, overdue) and
+backups (due backups and restore tests)."""
 
 
 class Watchkeeper:
@@ -42,7 +45,9 @@ class Watchkeeper:
     def __init__(self, loaded: LoadedConfig, store: Store) -> None:
         self.loaded = loaded
         self.store = store
-        self.ctx = ProbeContext()
+        self.ctx = ProbeContext(
+            backup_figures=figures_reader(store.engine, lambda: self.config.backups)
+        )
         self.runner = Runner(self.ctx, loaded.secrets, compact=True)
         self.writer = ResultWriter(store)
         self.scheduler = Scheduler(
@@ -52,6 +57,9 @@ class Watchkeeper:
         self.incidents = IncidentWorker(store.engine, loaded.config)
         self.procedures = ProcedureWorker(
             store.engine, loaded.config, self.run_now, self.runner.secrets
+        )
+        self.backups = BackupWorker(
+            store.engine, loaded.config, loaded.path.parent, self.runner.secrets
         )
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
@@ -90,6 +98,8 @@ class Watchkeeper:
             asyncio.create_task(self._watch_config(), name="watch-config"),
             asyncio.create_task(self.alerting.run(self.writer.written), name="alerting"),
             asyncio.create_task(self._operations(), name="operations"),
+            # A loop of its own: a dump may take an hour, and nothing else should wait for it.
+            asyncio.create_task(self._every(OPERATIONS_EVERY, self.backup_step), name="backups"),
         ]
         for task in tasks:
             task.add_done_callback(self._task_ended)
@@ -146,6 +156,7 @@ class Watchkeeper:
         self.alerting.set_config(loaded.config)
         self.incidents.set_config(loaded.config)
         self.procedures.set_config(loaded.config)
+        self.backups.set_config(loaded.config)
         log.info("config reloaded: %d checks", len(self.scheduler.plans))
         return True
 
@@ -224,6 +235,13 @@ class Watchkeeper:
             return
         if queued:
             self.alerting.wake_sender()
+
+    async def backup_step(self, now: datetime) -> None:
+        """Take due backups (pruning after each) and run due restore tests; never raises."""
+        try:
+            await self.backups.step(now)
+        except Exception:
+            log.exception("backup pass failed; will try again in %ss", OPERATIONS_EVERY)
 
     async def _upkeep(self) -> None:
         while True:

@@ -87,7 +87,7 @@ def entries(connection: Connection, backup: str, limit: int | None = None) -> li
         .order_by(backup_catalogue.c.finished_at.desc(), backup_catalogue.c.id.desc())
         .limit(limit)
     )
-    return [_entry(row) for row in connection.execute(query)]
+    return [entry_of(row) for row in connection.execute(query)]
 
 
 def mark_pruned(connection: Connection, ids: Collection[int], now: datetime) -> None:
@@ -105,10 +105,11 @@ def _insert(connection: Connection, **values: Any) -> Entry:
         insert(backup_catalogue).values(**values).returning(backup_catalogue.c.id)
     ).scalar_one()
     row = connection.execute(select(backup_catalogue).where(backup_catalogue.c.id == new_id)).one()
-    return _entry(row)
+    return entry_of(row)
 
 
-def _entry(row: Row[Any]) -> Entry:
+def entry_of(row: Row[Any]) -> Entry:
+    """Given a row of the catalogue table, return its Entry."""
     return Entry(
         id=row.id,
         backup=row.backup,

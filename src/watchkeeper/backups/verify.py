@@ -30,7 +30,7 @@ from watchkeeper.backups.sources import (
 )
 from watchkeeper.config.backups import Backup
 from watchkeeper.config.secrets import Secrets
-from watchkeeper.store.tables import backup_verifications
+from watchkeeper.store.tables import backup_catalogue, backup_verifications
 
 CHECKSUM_MISMATCH = "checksum mismatch: the file changed or is corrupt"
 
@@ -99,7 +99,7 @@ async def verify_backup(
         row = connection.execute(
             select(backup_verifications).where(backup_verifications.c.id == new_id)
         ).one()
-    return _result(row)
+    return result_of(row)
 
 
 async def verify_latest(
@@ -132,7 +132,21 @@ def verifications(connection: Connection, catalogue_id: int) -> list[Verificatio
         .where(backup_verifications.c.catalogue_id == catalogue_id)
         .order_by(backup_verifications.c.at.desc(), backup_verifications.c.id.desc())
     )
-    return [_result(row) for row in connection.execute(query)]
+    return [result_of(row) for row in connection.execute(query)]
+
+
+def recent_verifications(
+    connection: Connection, backup: str, limit: int = 50
+) -> list[VerificationResult]:
+    """Return the newest ``limit`` verifications of any catalogue entry of ``backup``, newest first."""
+    query = (
+        select(backup_verifications)
+        .join(backup_catalogue, backup_catalogue.c.id == backup_verifications.c.catalogue_id)
+        .where(backup_catalogue.c.backup == backup)
+        .order_by(backup_verifications.c.at.desc(), backup_verifications.c.id.desc())
+        .limit(limit)
+    )
+    return [result_of(row) for row in connection.execute(query)]
 
 
 def smoke_failure(query: str, rows: Sequence[Row[Any]]) -> str | None:
@@ -235,7 +249,8 @@ def _with_source_password(backup: Backup, secrets: Secrets) -> Secrets:
     return Secrets([*secrets.values, str(password)]) if password else secrets
 
 
-def _result(row: Row[Any]) -> VerificationResult:
+def result_of(row: Row[Any]) -> VerificationResult:
+    """Given a row of the verifications table, return its VerificationResult."""
     return VerificationResult(
         id=row.id,
         catalogue_id=row.catalogue_id,

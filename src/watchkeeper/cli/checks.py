@@ -79,6 +79,7 @@ def check(
     store: Annotated[bool, typer.Option(help="Keep the results in the store.")] = True,
 ) -> None:
     """Run checks once now. Exit 0 if all ok, 1 if any warning, 2 if any critical or error."""
+    from watchkeeper.backups.status import figures_reader
     from watchkeeper.engine.once import run_once
 
     loaded = load(config)
@@ -87,15 +88,19 @@ def check(
     if unknown:
         err.print(f"[red]no such check:[/] {', '.join(sorted(unknown))}")
         raise typer.Exit(EXIT_CANNOT_RUN)
-    results = asyncio.run(run_once(loaded, names or None))
     not_stored = None
-    if store:
-        st = open_store(loaded)
-        try:
-            st.insert_results(results)
-        except StoreError as exc:
-            not_stored = loaded.secrets.redact(str(exc))
-        finally:
+    # Backup checks read the catalogue in the store, even when the results are not kept.
+    st = open_store(loaded) if store or loaded.config.backups else None
+    try:
+        figures = figures_reader(st.engine, lambda: loaded.config.backups) if st else None
+        results = asyncio.run(run_once(loaded, names or None, figures))
+        if store and st is not None:
+            try:
+                st.insert_results(results)
+            except StoreError as exc:
+                not_stored = loaded.secrets.redact(str(exc))
+    finally:
+        if st is not None:
             st.close()
     if as_json:
         out.print_json(json.dumps([_result_json(r) for r in results]))

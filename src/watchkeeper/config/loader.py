@@ -168,6 +168,7 @@ def _validate(
     problems.extend(_duplicate_names(data, positions, filename))
     if config is not None:
         problems.extend(_references(config, positions, filename))
+        config = config.with_backup_checks()
     return config, problems
 
 

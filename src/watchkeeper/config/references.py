@@ -8,13 +8,15 @@ from collections.abc import Callable
 
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.reading import Path_
-from watchkeeper.config.schema import Config
+from watchkeeper.config.schema import Config, backup_check_name
 
 
 def dangling(config: Config) -> list[tuple[Path_, str]]:
     """Given a validated config, return each reference that points nowhere: where, and what is wrong."""
     problems: list[tuple[Path_, str]] = []
     checks = {c.name for c in config.checks}
+    problems += _backup_checks(config)
+    checks |= {backup_check_name(b.name) for b in config.backups}
     channels = set(config.notifications.channels)
 
     def channel(loc: Path_, name: str) -> None:
@@ -99,6 +101,28 @@ def _operations(
                     ("procedures", i, "escalate_to"),
                     f"unknown incident severity {procedure.escalate_to!r}; "
                     f"defined: {', '.join(sorted(severities))}",
+                )
+            )
+    return problems
+
+
+def _backup_checks(config: Config) -> list[tuple[Path_, str]]:
+    """Check that backup checks name a backup, and that no check takes a backup's own check name."""
+    problems: list[tuple[Path_, str]] = []
+    backups = {b.name for b in config.backups}
+    own = {backup_check_name(name): name for name in backups}
+    for i, check in enumerate(config.checks):
+        if check.backup is not None and check.backup.name not in backups:
+            name = check.backup.name
+            problems.append(
+                (("checks", i, "backup", "name"), f"unknown backup {name!r}{_close(name, backups)}")
+            )
+        if check.name in own:
+            problems.append(
+                (
+                    ("checks", i, "name"),
+                    f"check name {check.name!r} is taken by the backup {own[check.name]!r}'s own "
+                    "check; choose another",
                 )
             )
     return problems

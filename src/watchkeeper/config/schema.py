@@ -20,6 +20,7 @@ from watchkeeper.config.incidents import IncidentsConfig
 from watchkeeper.config.procedures import Procedure, Runbook
 from watchkeeper.config.specs import (
     SPEC_KINDS,
+    BackupSpec,
     CommandSpec,
     DatabaseSpec,
     HttpSpec,
@@ -120,6 +121,7 @@ class Check(Model):
     command: CommandSpec | None = None
     system: SystemSpec | None = None
     database: DatabaseSpec | None = None
+    backup: BackupSpec | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -166,6 +168,11 @@ class Check(Model):
         return spec
 
 
+def backup_check_name(backup: str) -> str:
+    """Given a backup's name, return the name of the check that watches it."""
+    return f"backup.{backup}"
+
+
 class Config(Model):
     """The whole file."""
 
@@ -190,6 +197,29 @@ class Config(Model):
     def runbook(self, name: str) -> Runbook | None:
         """Return the runbook called ``name``, if there is one."""
         return next((r for r in self.runbooks if r.name == name), None)
+
+    def backup(self, name: str) -> Backup | None:
+        """Return the backup called ``name``, if there is one."""
+        return next((b for b in self.backups if b.name == name), None)
+
+    def with_backup_checks(self) -> Config:
+        """Return this config with each backup's own check added: ``backup.NAME``, which fails
+        when its newest good copy is older than ``max_age``, its last attempt failed, or its last
+        restore test failed."""
+        own = tuple(
+            Check(
+                name=backup_check_name(b.name),
+                description=f"the backups of {b.name}: fresh, taken, restorable",
+                tags=("backup",),
+                backup=BackupSpec(name=b.name),
+                expect=(
+                    *BackupSpec.default_expect,
+                    *(("age <= max_age",) if b.max_age is not None else ()),
+                ),
+            )
+            for b in self.backups
+        )
+        return self.model_copy(update={"checks": (*self.checks, *own)}) if own else self
 
     def alert_rule(self, check: Check) -> AlertRule:
         """Return the check's alert rule: its own keys over the alerting defaults."""

@@ -130,6 +130,15 @@ class DatabaseSpec(Spec):
         )
 
 
+class BackupSpec(Spec):
+    """A configured backup's catalogue → ``age``, ``size``, ``count``, ``last_failed``,
+    ``verify_failed``, ``last_verified_age``, ``last_restore_time``, ``max_age``."""
+
+    default_expect: ClassVar[tuple[str, ...]] = ("not last_failed", "not verify_failed")
+
+    name: str = Field(description="the name of a backup under `backups:`")
+
+
 SPEC_KINDS: dict[str, type[Spec]] = {
     "http": HttpSpec,
     "tcp": TcpSpec,
@@ -137,5 +146,6 @@ SPEC_KINDS: dict[str, type[Spec]] = {
     "command": CommandSpec,
     "system": SystemSpec,
     "database": DatabaseSpec,
+    "backup": BackupSpec,
 }
 """Every probe kind by the key a check names it with."""

@@ -12,6 +12,7 @@ from watchkeeper.config.units import format_duration
 from watchkeeper.results import Measurements, Status
 
 _DURATION_HINTS = ("_time", "duration", "_expires_in", "_age", "_in")
+_DURATION_NAMES = {"age"}
 _SIZE_HINTS = ("_bytes", "disk_free", "disk_total", "memory_available", "size")
 
 
@@ -99,7 +100,7 @@ def format_value(name: str, value: Any) -> str:
         leaf = name.rsplit(".", 1)[-1]
         if leaf.endswith("_percent") or leaf.endswith("_ratio"):
             return f"{value:.1f}%" if leaf.endswith("_percent") else f"{value:.3f}"
-        if any(leaf.endswith(h) for h in _DURATION_HINTS):
+        if leaf in _DURATION_NAMES or any(leaf.endswith(h) for h in _DURATION_HINTS):
             return ("-" if value < 0 else "") + format_duration(abs(float(value)))
         if any(leaf.endswith(h) for h in _SIZE_HINTS):
             return _format_size(float(value))

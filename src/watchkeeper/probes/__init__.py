@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from watchkeeper.config.specs import (
+    BackupSpec,
     CommandSpec,
     DatabaseSpec,
     HttpSpec,
@@ -16,6 +17,7 @@ from watchkeeper.config.specs import (
     TcpSpec,
     TlsSpec,
 )
+from watchkeeper.probes.backup import probe_backup
 from watchkeeper.probes.base import Probe, ProbeContext, ProbeError
 from watchkeeper.probes.command import probe_command
 from watchkeeper.probes.database import probe_database
@@ -31,6 +33,7 @@ PROBES: dict[type[Spec], Probe[Any]] = {
     CommandSpec: probe_command,
     SystemSpec: probe_system,
     DatabaseSpec: probe_database,
+    BackupSpec: probe_backup,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -35,8 +36,10 @@ class Probe(Protocol[SpecT_contra]):
 
 @dataclass
 class ProbeContext:
-    """What probes share across runs: HTTP sessions with their connection pools."""
+    """What probes share across runs: HTTP sessions with their connection pools, and the reader
+    of backup figures from the store (set by whoever opened the store; probes never open it)."""
 
+    backup_figures: Callable[[str], Measurements] | None = None
     _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
 
     def http_session(self, keepalive: bool = True) -> aiohttp.ClientSession:

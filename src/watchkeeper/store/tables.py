@@ -460,3 +460,14 @@ backup_verifications = Table(
 )
 """Every restore test of a catalogued backup: passed or failed, how long the restore took, and
 what failed (redacted)."""
+
+backup_jobs = Table(
+    "backup_jobs",
+    metadata,
+    Column("backup", String(), primary_key=True),
+    Column("job", String(16), primary_key=True),
+    Column("last_started", UTCDateTime()),
+    Column("running_until", UTCDateTime()),
+)
+"""When each scheduled backup and restore test last started, and until when a worker holds it:
+the lease that makes several workers on one PostgreSQL run each occurrence once."""

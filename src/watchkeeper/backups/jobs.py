@@ -1,0 +1,68 @@
+"""Leases on scheduled backup work: each occurrence of a backup's or a restore test's schedule is
+started once, by one worker, even with several workers on one PostgreSQL store."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from watchkeeper.config.schedules import Schedule
+from watchkeeper.store.tables import backup_jobs
+
+
+class Job(StrEnum):
+    """What a worker does for a backup on its schedule."""
+
+    TAKE = "take"
+    VERIFY = "verify"
+
+
+def claim(
+    engine: Engine, backup: str, job: Job, schedule: Schedule, now: datetime, hold: float
+) -> datetime | None:
+    """Claim ``job`` of ``backup`` when its schedule fired since it last started (or it never
+    has) and no one holds it; return the claim's start time (None: not due, or taken by another).
+
+    The claim lasts ``hold`` seconds, so a worker that dies mid-job frees it by then.
+    """
+    jobs = backup_jobs.c
+    mine = (jobs.backup == backup) & (jobs.job == job.value)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(backup_jobs).values(backup=backup, job=job.value))
+    except IntegrityError:
+        pass  # seen before, by this worker or another
+    with engine.begin() as connection:
+        row = connection.execute(select(jobs.last_started, jobs.running_until).where(mine)).one()
+        if row.running_until is not None and row.running_until > now:
+            return None
+        if row.last_started is not None and schedule.next_after(row.last_started) > now:
+            return None
+        # Compare-and-set on last_started: of two workers that read the same row, one wins.
+        same = (
+            jobs.last_started.is_(None)
+            if row.last_started is None
+            else jobs.last_started == row.last_started
+        )
+        won = connection.execute(
+            update(backup_jobs)
+            .where(mine & same)
+            .values(last_started=now, running_until=now + timedelta(seconds=hold))
+        ).rowcount
+    return now if won == 1 else None
+
+
+def release(engine: Engine, backup: str, job: Job, started: datetime) -> None:
+    """Let go of the claim on ``job`` of ``backup`` that started at ``started``."""
+    jobs = backup_jobs.c
+    with engine.begin() as connection:
+        connection.execute(
+            update(backup_jobs)
+            .where(
+                (jobs.backup == backup) & (jobs.job == job.value) & (jobs.last_started == started)
+            )
+            .values(running_until=None)
+        )

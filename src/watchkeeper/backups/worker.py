@@ -1,0 +1,100 @@
+"""Backups inside ``watchkeeper serve``: take each backup on its schedule and prune it by its keep
+rules, and restore-test the newest copy on the verification schedule.
+
+A first start takes a scheduled backup at once (there is none to be late against); after downtime
+each missed schedule runs once. One backup that fails is logged and recorded, and the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from watchkeeper.backups.jobs import Job, claim, release
+from watchkeeper.backups.runner import prune, run_backup
+from watchkeeper.backups.sources import BackupError
+from watchkeeper.backups.verify import VerifyOutcome, verify_latest
+from watchkeeper.config.backups import Backup
+from watchkeeper.config.schedules import parse_schedule
+from watchkeeper.config.schema import Config
+from watchkeeper.config.secrets import Secrets
+
+log = logging.getLogger("watchkeeper.backups")
+
+HOLD_MARGIN = 300.0
+"""Seconds a claim outlives a backup's timeout, for the prune or restore around the dump."""
+
+
+class BackupWorker:
+    """Runs the config's backups and their restore tests when their schedules say."""
+
+    def __init__(self, engine: Engine, config: Config, config_dir: Path, secrets: Secrets) -> None:
+        self.engine = engine
+        self.config = config
+        self.config_dir = config_dir
+        self.secrets = secrets
+
+    def set_config(self, config: Config) -> None:
+        """Use a reloaded config from the next step on."""
+        self.config = config
+
+    async def step(self, now: datetime) -> int:
+        """Take the backups and run the restore tests that are due at ``now``; return how many ran."""
+        config = self.config
+        tz = ZoneInfo(config.defaults.timezone)
+        ran = 0
+        for backup in config.backups:
+            if backup.schedule is not None and await self._claimed(backup, Job.TAKE, now, tz):
+                ran += 1
+                await self._take(backup, now, tz)
+        for backup in config.backups:
+            schedule = backup.verify.schedule if backup.verify else None
+            if schedule is not None and await self._claimed(backup, Job.VERIFY, now, tz):
+                ran += 1
+                await self._verify(backup, now)
+        return ran
+
+    async def _claimed(self, backup: Backup, job: Job, now: datetime, tz: ZoneInfo) -> bool:
+        text = backup.schedule if job is Job.TAKE else backup.verify and backup.verify.schedule
+        assert text is not None  # step only asks for scheduled jobs
+        schedule = parse_schedule(text, tz)
+        hold = backup.timeout + HOLD_MARGIN
+        started = await asyncio.to_thread(claim, self.engine, backup.name, job, schedule, now, hold)
+        return started is not None
+
+    async def _take(self, backup: Backup, now: datetime, tz: ZoneInfo) -> None:
+        try:
+            await run_backup(self.engine, backup, self.config_dir, self.secrets, now)
+            await asyncio.to_thread(prune, self.engine, backup, tz, now)
+        except BackupError as exc:
+            log.error("backup %s failed: %s", backup.name, self.secrets.redact(str(exc)))
+        except Exception:
+            log.exception("backup %s failed unexpectedly", backup.name)
+        finally:
+            await asyncio.to_thread(release, self.engine, backup.name, Job.TAKE, now)
+
+    async def _verify(self, backup: Backup, now: datetime) -> None:
+        try:
+            result = await verify_latest(self.engine, backup, self.config_dir, self.secrets, now)
+        except BackupError as exc:
+            log.error("restore test of %s failed: %s", backup.name, self.secrets.redact(str(exc)))
+        except Exception:
+            log.exception("restore test of %s failed unexpectedly", backup.name)
+        else:
+            if result is None:
+                log.warning("restore test of %s: no good backup to test yet", backup.name)
+            elif result.outcome is VerifyOutcome.FAILED:
+                log.error("restore test of %s failed: %s", backup.name, result.detail)
+            else:
+                log.info(
+                    "restore test of %s passed (restored in %.2fs)",
+                    backup.name,
+                    result.restore_seconds or 0.0,
+                )
+        finally:
+            await asyncio.to_thread(release, self.engine, backup.name, Job.VERIFY, now)
