@@ -28,21 +28,23 @@ class BackupStatus:
     last_verification: VerificationResult | None
     last_passed: datetime | None
 
+    @property
+    def last_failed(self) -> bool:
+        """Return True when the latest attempt to take this backup failed."""
+        return self.last_attempt is not None and self.last_attempt.state is BackupState.FAILED
+
     def measurements(self, now: datetime, max_age: float | None) -> dict[str, Any]:
         """Given the time now and the backup's ``max_age``, return the figures a ``backup`` check
         judges; those not known yet (no copy, never restored) are left out, so conditions on them
         stay undecided rather than pass."""
-        last_failed = (
-            self.last_attempt is not None and self.last_attempt.state is BackupState.FAILED
-        )
         verified = self.last_verification
         figures: dict[str, Any] = {
             "count": self.kept,
             "total_size": self.kept_bytes,
-            "last_failed": last_failed,
+            "last_failed": self.last_failed,
             "verify_failed": verified is not None and verified.outcome is VerifyOutcome.FAILED,
         }
-        if last_failed and self.last_attempt is not None:
+        if self.last_failed and self.last_attempt is not None:
             figures["last_error"] = self.last_attempt.error
         if self.newest is not None:
             figures["age"] = max(0.0, (now - self.newest.finished_at).total_seconds())

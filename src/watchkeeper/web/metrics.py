@@ -1,4 +1,5 @@
-"""Prometheus ``/metrics``: per-check status and latency, firing alerts, scheduler lag, outbox depth.
+"""Prometheus ``/metrics``: per-check status and latency, firing alerts, scheduler lag, outbox depth,
+incidents, checklists and backups.
 
 Figures are read from the store at scrape time by a custom collector, so they are always those
 the dashboard shows, and nothing is kept twice.
@@ -17,6 +18,8 @@ from prometheus_client.registry import Collector
 from watchkeeper.alerting import outbox
 from watchkeeper.alerting.model import Severity
 from watchkeeper.auth.model import Role
+from watchkeeper.backups.status import backup_status
+from watchkeeper.backups.verify import VerifyOutcome
 from watchkeeper.checklists.runs import overdue_count
 from watchkeeper.incidents.records import active_by_severity
 from watchkeeper.service import Watchkeeper
@@ -80,6 +83,7 @@ class WatchkeeperCollector(Collector):
             firing.add_metric([severity.value], sum(1 for a in alerts if a.severity is severity))
         yield firing
         yield from self._operations()
+        yield from self._backups()
 
         lag = GaugeMetricFamily(
             "watchkeeper_scheduler_lag_seconds",
@@ -119,6 +123,64 @@ class WatchkeeperCollector(Collector):
             "Checklist runs still open past their due time",
             value=overdue,
         )
+
+    def _backups(self) -> Iterator[Metric]:
+        """Yield each configured backup's figures: its newest copy, last attempt and restore test."""
+        label = ["backup"]
+        families = {
+            "success": GaugeMetricFamily(
+                "watchkeeper_backup_last_success_timestamp_seconds",
+                "When the newest good backup finished (Unix time)",
+                labels=label,
+            ),
+            "size": GaugeMetricFamily(
+                "watchkeeper_backup_size_bytes", "Size of the newest good backup", labels=label
+            ),
+            "kept": GaugeMetricFamily(
+                "watchkeeper_backup_kept", "Good backups kept (not pruned)", labels=label
+            ),
+            "kept_bytes": GaugeMetricFamily(
+                "watchkeeper_backup_kept_bytes", "Bytes of the good backups kept", labels=label
+            ),
+            "failed": GaugeMetricFamily(
+                "watchkeeper_backup_last_attempt_failed",
+                "1 if the latest attempt to take a backup failed",
+                labels=label,
+            ),
+            "verified": GaugeMetricFamily(
+                "watchkeeper_backup_last_verify_passed",
+                "1 if the latest restore test passed, 0 if it failed",
+                labels=label,
+            ),
+            "verified_at": GaugeMetricFamily(
+                "watchkeeper_backup_last_verify_timestamp_seconds",
+                "When the latest restore test ran (Unix time)",
+                labels=label,
+            ),
+            "restore": GaugeMetricFamily(
+                "watchkeeper_backup_restore_seconds",
+                "How long the latest restore test's restore took",
+                labels=label,
+            ),
+        }
+        with self.board.store.engine.connect() as connection:
+            statuses = [backup_status(connection, b.name) for b in self.wk.config.backups]
+        for status in statuses:
+            name = [status.name]
+            families["kept"].add_metric(name, status.kept)
+            families["kept_bytes"].add_metric(name, status.kept_bytes)
+            families["failed"].add_metric(name, 1 if status.last_failed else 0)
+            if status.newest is not None:
+                families["success"].add_metric(name, status.newest.finished_at.timestamp())
+                families["size"].add_metric(name, status.newest.size or 0)
+            verified = status.last_verification
+            if verified is not None:
+                passed = verified.outcome is VerifyOutcome.PASSED
+                families["verified"].add_metric(name, 1 if passed else 0)
+                families["verified_at"].add_metric(name, verified.at.timestamp())
+                if verified.restore_seconds is not None:
+                    families["restore"].add_metric(name, verified.restore_seconds)
+        yield from families.values()
 
 
 _viewer = require(Role.VIEWER)
