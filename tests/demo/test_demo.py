@@ -56,7 +56,7 @@ async def test_demo_runs_and_shows_a_failing_target(tmp_path: Path) -> None:
                         break
                     except aiohttp.ClientConnectionError:
                         await asyncio.sleep(0.2)
-            assert code == 200 and isinstance(health, dict) and health["checks"] == 11
+            assert code == 200 and isinstance(health, dict) and health["checks"] == 12
             for path in ("/", "/admin", "/manifest.json", "/sw.js"):
                 async with session.get(target + path) as resp:
                     assert resp.status == 200, path
@@ -81,6 +81,11 @@ async def test_demo_runs_and_shows_a_failing_target(tmp_path: Path) -> None:
                 while "[CRITICAL] api-health is failing" not in await inbox():
                     await asyncio.sleep(0.5)
             assert f"http://127.0.0.1:{port}/checks/api-health" in await inbox()
+            # The first start took the demo database's backup, and its own check passes.
+            async with asyncio.timeout(30):
+                while await latest_status(config, "backup.app-db") != "ok":
+                    await asyncio.sleep(0.5)
+            assert list((tmp_path / "backups" / "app-db").glob("app-db-*.sqlite"))
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 20)
