@@ -30,11 +30,14 @@ def claim(
     """
     jobs = backup_jobs.c
     mine = (jobs.backup == backup) & (jobs.job == job.value)
-    try:
-        with engine.begin() as connection:
-            connection.execute(insert(backup_jobs).values(backup=backup, job=job.value))
-    except IntegrityError:
-        pass  # seen before, by this worker or another
+    with engine.connect() as connection:
+        seen = connection.execute(select(jobs.job).where(mine)).first() is not None
+    if not seen:
+        try:
+            with engine.begin() as connection:
+                connection.execute(insert(backup_jobs).values(backup=backup, job=job.value))
+        except IntegrityError:
+            pass  # another worker saw it first
     with engine.begin() as connection:
         row = connection.execute(select(jobs.last_started, jobs.running_until).where(mine)).one()
         if row.running_until is not None and row.running_until > now:
