@@ -78,6 +78,8 @@ CALLS = [
     Call("GET", "/api/runbooks", Role.VIEWER, 200),
     Call("GET", "/api/runbooks/runs", Role.VIEWER, 200),
     Call("GET", "/api/runbooks/runs/999999", Role.VIEWER, 404),
+    Call("GET", "/api/backups", Role.VIEWER, 200),
+    Call("GET", "/api/backups/nothing", Role.VIEWER, 404),
     Call("GET", "/api/users", Role.ADMIN, 200),
     Call("POST", "/api/users", Role.ADMIN, 201, {"name": "newcomer", "password": PASSWORD}),
     Call("DELETE", "/api/users/nobody", Role.ADMIN, 404),

@@ -59,6 +59,8 @@ OPERATIONS = [
     "GET /api/runbooks",
     "GET /api/runbooks/runs",
     "GET /api/runbooks/runs/{run_id}",
+    "GET /api/backups",
+    "GET /api/backups/{name}",
     "GET /api/users",
     "POST /api/users",
     "DELETE /api/users/{name}",
@@ -80,6 +82,7 @@ NO_INVALID_INPUT = {
     "GET /api/tokens",
     "GET /api/procedures",
     "GET /api/runbooks",
+    "GET /api/backups",
     # Their only input is a name in the path, and any text is a name.
     "GET /api/checks/{name}",
     "POST /api/checks/{name}/run",

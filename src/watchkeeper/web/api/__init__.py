@@ -1,9 +1,9 @@
-"""The REST API under /api: checks, alerts and silences, incidents, checklists and runbooks, users,
-tokens and the access log."""
+"""The REST API under /api: checks, alerts and silences, incidents, checklists and runbooks,
+backups, users, tokens and the access log."""
 
 from fastapi import APIRouter
 
-from watchkeeper.web.api import admin, alerts, checklists, checks, incidents
+from watchkeeper.web.api import admin, alerts, backups, checklists, checks, incidents
 from watchkeeper.web.api.models import ERRORS
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -11,6 +11,7 @@ router.include_router(checks.router)
 router.include_router(alerts.router)
 router.include_router(incidents.router)
 router.include_router(checklists.router)
+router.include_router(backups.router)
 router.include_router(admin.router)
 
 __all__ = ["router"]

@@ -1,5 +1,5 @@
 """The server-rendered dashboard: sign-in, summary, checks, alerts, silences, incidents,
-checklists and the status page."""
+checklists, backups and the status page."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from watchkeeper.web.pages import (
     alerts,
+    backups,
     check,
     checklists,
     checks,
@@ -17,5 +18,5 @@ from watchkeeper.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for part in (login, summary, checks, check, alerts, incidents, checklists, status):
+for part in (login, summary, checks, check, alerts, incidents, checklists, backups, status):
     router.include_router(part.router)

@@ -44,6 +44,7 @@ NAV = (
     ("/alerts", "Alerts"),
     ("/incidents", "Incidents"),
     ("/checklists", "Checklists"),
+    ("/backups", "Backups"),
     ("/silences", "Silences"),
     ("/status", "Status"),
 )
