@@ -16,8 +16,19 @@ import pytest
 from sqlalchemy import make_url
 
 from watchkeeper import __version__
-from watchkeeper.backups.archive import Taken, read_manifest, take, verify_checksum
+from watchkeeper.backups.archive import (
+    Taken,
+    partial_path,
+    read_manifest,
+    remove_stale_partials,
+    take,
+    verify_checksum,
+)
+from watchkeeper.backups.runner import run_backup
 from watchkeeper.backups.sources import BackupError, PostgresSource, SourceKind, SqliteSource
+from watchkeeper.config.backups import Backup
+from watchkeeper.config.secrets import Secrets
+from watchkeeper.store.store import Store
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
 SECRET = "wk-secret-3e7d20"
@@ -198,3 +209,64 @@ async def test_a_name_that_is_not_a_plain_file_name_is_refused(
     with pytest.raises(ValueError, match="backup name"):
         await take(SqliteSource(sqlite_db), tmp_path / "b", name, NOW)
     assert not (tmp_path / "b").exists()
+
+
+# --- Partial files a crash left behind ---------------------------------------------------------
+
+HOUR = 3600.0
+
+
+def _partial(directory: Path, name: str, started: datetime, written: datetime) -> Path:
+    path = partial_path(directory, name, started)
+    path.write_bytes(b"half a dump")
+    os.utime(path, (written.timestamp(), written.timestamp()))
+    return path
+
+
+def test_only_partial_files_older_than_the_timeout_are_removed(tmp_path: Path) -> None:
+    long_ago = NOW - timedelta(hours=3)
+    crashed = _partial(tmp_path, "main-db", long_ago, long_ago)
+    crashed_manifest = tmp_path / f"{crashed.name.removesuffix('.partial')}.manifest.partial"
+    crashed_manifest.write_text("{}")
+    os.utime(crashed_manifest, (long_ago.timestamp(), long_ago.timestamp()))
+    running = _partial(tmp_path, "main-db", NOW - timedelta(minutes=5), NOW)
+    # Started long ago but still being written: a slow dump, not a crashed one.
+    still_writing = _partial(tmp_path, "main-db", long_ago - timedelta(hours=1), NOW)
+    other_backup = _partial(tmp_path, "main-db-replica", long_ago, long_ago)
+    complete = tmp_path / "main-db-20261101T000000Z.dump"
+    complete.write_bytes(b"a whole dump")
+    os.utime(complete, (long_ago.timestamp(), long_ago.timestamp()))
+
+    removed = remove_stale_partials(tmp_path, "main-db", HOUR, NOW)
+
+    assert removed == sorted([crashed, crashed_manifest])
+    assert not crashed.exists() and not crashed_manifest.exists()
+    assert running.exists() and still_writing.exists()
+    assert other_backup.exists() and complete.exists()
+
+
+def test_a_missing_backup_directory_has_no_stale_partial_files(tmp_path: Path) -> None:
+    assert remove_stale_partials(tmp_path / "not-yet", "main-db", HOUR, NOW) == []
+
+
+async def test_a_new_backup_first_removes_its_stale_partial_files_and_logs_each(
+    sqlite_db: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    backup = Backup.model_validate(
+        {"name": "main-db", "source": {"sqlite": "app.db"}, "to": "b", "timeout": "1h"}
+    )
+    (tmp_path / "b").mkdir()
+    long_ago = NOW - timedelta(hours=2)
+    crashed = _partial(tmp_path / "b", "main-db", long_ago, long_ago)
+    recent = _partial(tmp_path / "b", "main-db", NOW - timedelta(minutes=10), NOW)
+    store = Store.open(f"sqlite:///{tmp_path / 'watchkeeper.db'}")
+    caplog.set_level("INFO", logger="watchkeeper.backups")
+    try:
+        entry = await run_backup(store.engine, backup, tmp_path, Secrets(), NOW)
+    finally:
+        store.close()
+
+    assert not crashed.exists() and recent.exists()
+    assert entry.path is not None and entry.path.exists()
+    assert f"removed stale partial backup {crashed}" in caplog.text
+    assert str(recent) not in caplog.text

@@ -64,9 +64,13 @@ async def test_a_backup_older_than_max_age_alerts_through_the_outbox_and_a_new_o
     assert "expected age <= max_age (age = 3d" in firing["message"]
     assert "max_age = 2d" in firing["message"]
     db = tmp_path / "watchkeeper.db"
-    assert [t for t, _, delivered in outbox_rows(db) if delivered] == [
-        "[CRITICAL] backup.app is failing"
-    ]
+    # The receiver has the message a moment before the outbox row is marked delivered.
+    await until(
+        lambda: (
+            [t for t, _, delivered in outbox_rows(db) if delivered]
+            == ["[CRITICAL] backup.app is failing"]
+        )
+    )
 
     # The schedule's first occurrence is now (none taken by serve yet): the reload takes one.
     server.config.write_text(_config(hook, schedule="schedule: daily at 02:00"))

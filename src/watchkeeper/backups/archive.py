@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import re
 import time
@@ -24,6 +25,9 @@ STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 MANIFEST_SUFFIX = ".manifest.json"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _CHUNK = 1 << 20
+_STAMP = re.compile(r"\d{8}T\d{6}Z")
+
+log = logging.getLogger("watchkeeper.backups")
 
 
 @dataclass(frozen=True)
@@ -88,14 +92,13 @@ async def take(source: BackupSource, directory: Path, name: str, now: datetime) 
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     created_at = now.astimezone(UTC)
-    stem = f"{name}-{created_at.strftime(STAMP_FORMAT)}"
+    stem = _stem(name, now)
     final = directory / f"{stem}{source.kind.extension}"
     manifest_path = final.with_name(final.name + MANIFEST_SUFFIX)
     if final.exists() or manifest_path.exists():
         raise BackupError(f"{final} exists already")
     directory.mkdir(parents=True, exist_ok=True)
-    # Hidden and without the extension: nothing that lists backups mistakes it for one.
-    partial = directory / f".{stem}.partial"
+    partial = partial_path(directory, name, now)
     manifest_partial = directory / f".{stem}.manifest.partial"
     done: list[Path] = []
     try:
@@ -125,9 +128,50 @@ async def take(source: BackupSource, directory: Path, name: str, now: datetime) 
     return Taken(final, manifest_path, manifest, duration)
 
 
+def partial_path(directory: Path, name: str, now: datetime) -> Path:
+    """Given a backup's directory, name and start time, return the file its dump is written to
+    until it is complete (its size there is the progress so far)."""
+    # Hidden and without the extension: nothing that lists backups mistakes it for one.
+    return directory / f".{_stem(name, now)}.partial"
+
+
+def remove_stale_partials(
+    directory: Path, name: str, older_than: float, now: datetime
+) -> list[Path]:
+    """Delete the partial files a crashed backup of ``name`` left in ``directory``: those started
+    and last written more than ``older_than`` seconds before ``now``; return them.
+
+    A running backup is never one of them: it started within its timeout, and it keeps writing.
+    """
+    pattern = re.compile(rf"\.{re.escape(name)}-({_STAMP.pattern})\.(?:manifest\.)?partial\Z")
+    cutoff = now.timestamp() - older_than
+    removed: list[Path] = []
+    for path in sorted(directory.glob(f".{name}-*partial")):
+        found = pattern.match(path.name)
+        if found is None:
+            continue  # another backup's, whose name starts with this one's
+        started = datetime.strptime(found[1], STAMP_FORMAT).replace(tzinfo=UTC)
+        try:
+            if started.timestamp() > cutoff or path.stat().st_mtime > cutoff:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue  # its own run finished or cleaned up meanwhile
+        except OSError as exc:
+            log.warning("cannot remove stale partial backup %s: %s", path, exc.strerror)
+            continue
+        log.info("removed stale partial backup %s (started %s)", path, started.isoformat())
+        removed.append(path)
+    return removed
+
+
 def verify_checksum(path: Path, sha256: str) -> bool:
     """Given a file and its recorded SHA-256 (hex), return whether the file still matches it."""
     return _digest(path)[1] == sha256.lower()
+
+
+def _stem(name: str, now: datetime) -> str:
+    return f"{name}-{now.astimezone(UTC).strftime(STAMP_FORMAT)}"
 
 
 def _digest(path: Path) -> tuple[int, str]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 
-from watchkeeper.backups.archive import MANIFEST_SUFFIX, take
+from watchkeeper.backups.archive import MANIFEST_SUFFIX, remove_stale_partials, take
 from watchkeeper.backups.catalogue import (
     BackupState,
     Entry,
@@ -32,17 +34,66 @@ from watchkeeper.config.secrets import Secrets
 
 log = logging.getLogger("watchkeeper.backups")
 
+STORE_BACKUP_NAME = "watchkeeper-store"
+"""The name of Watchkeeper's own store's backup when the config has none of its own."""
 
-def source_of(backup: Backup, config_dir: Path) -> BackupSource:
-    """Given a configured backup and its config file's directory, return its source (relative
-    SQLite and directory paths count from that directory)."""
+
+def source_of(backup: Backup, config_dir: Path, store_url: str | None = None) -> BackupSource:
+    """Given a configured backup, its config file's directory and the store's URL, return its
+    source (relative SQLite and directory paths count from that directory).
+
+    Raises BackupError for a ``watchkeeper_store`` source when ``store_url`` is not given.
+    """
     given = backup.source
     if given.postgres is not None:
         return PostgresSource(given.postgres, timeout=backup.timeout)
     if given.sqlite is not None:
         return SqliteSource(config_dir / given.sqlite)
-    assert given.files is not None  # the config allows exactly one kind
-    return FilesSource(tuple(config_dir / directory for directory in given.files))
+    if given.files is not None:
+        return FilesSource(tuple(config_dir / directory for directory in given.files))
+    if store_url is None:
+        raise BackupError(f"backup {backup.name} backs up the store, but its URL was not given")
+    return store_source(store_url, backup.timeout)
+
+
+def store_source(store_url: str, timeout: float) -> PostgresSource | SqliteSource:
+    """Given the store's URL (``sqlite:///PATH``, a bare path, or ``postgresql://…``), return the
+    source that backs it up."""
+    if "://" not in store_url:
+        return SqliteSource(Path(store_url).expanduser().resolve())
+    try:
+        url = make_url(store_url)
+    except ArgumentError:
+        raise BackupError("the store's URL cannot be read") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise BackupError("an in-memory store has nothing to back up")
+        return SqliteSource(Path(url.database).expanduser().resolve())
+    if backend in ("postgres", "postgresql"):
+        return PostgresSource(url.render_as_string(hide_password=False), timeout=timeout)
+    raise BackupError(f"cannot back up a {backend} store")
+
+
+def store_url_of(engine: Engine) -> str:
+    """Given the store's engine, return the store's URL, password included."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+def store_backup(configured: Sequence[Backup]) -> Backup:
+    """Given the configured backups, return the one of Watchkeeper's own store, or else
+    ``watchkeeper-store`` into ``backups/watchkeeper-store`` (beside the config) with default
+    keep rules."""
+    return next(
+        (b for b in configured if b.source.watchkeeper_store),
+        Backup.model_validate(
+            {
+                "name": STORE_BACKUP_NAME,
+                "source": {"watchkeeper_store": True},
+                "to": f"backups/{STORE_BACKUP_NAME}",
+            }
+        ),
+    )
 
 
 def target_dir(backup: Backup, config_dir: Path) -> Path:
@@ -51,13 +102,24 @@ def target_dir(backup: Backup, config_dir: Path) -> Path:
 
 
 async def run_backup(
-    engine: Engine, backup: Backup, config_dir: Path, secrets: Secrets, now: datetime
+    engine: Engine,
+    backup: Backup,
+    config_dir: Path,
+    secrets: Secrets,
+    now: datetime,
+    store_url: str | None = None,
 ) -> Entry:
     """Take ``backup`` now and record it in the catalogue; a failure is recorded (redacted) and
-    its BackupError raised again."""
-    source = source_of(backup, config_dir)
+    its BackupError raised again.
+
+    A ``watchkeeper_store`` source backs up ``store_url``, by default the store of ``engine``.
+    Partial files that a crashed run of this backup left, older than its timeout, go first.
+    """
+    source = source_of(backup, config_dir, store_url or store_url_of(engine))
+    directory = target_dir(backup, config_dir)
     try:
-        taken = await take(source, target_dir(backup, config_dir), backup.name, now)
+        remove_stale_partials(directory, backup.name, backup.timeout, now)
+        taken = await take(source, directory, backup.name, now)
     except BackupError as exc:
         with engine.begin() as connection:
             record_failed(connection, backup.name, source.kind, str(exc), secrets, now, now)

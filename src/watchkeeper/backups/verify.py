@@ -20,9 +20,10 @@ from sqlalchemy.pool import NullPool
 
 from watchkeeper.backups.archive import verify_checksum
 from watchkeeper.backups.catalogue import BackupState, Entry, entries
-from watchkeeper.backups.runner import source_of
+from watchkeeper.backups.runner import source_of, store_url_of
 from watchkeeper.backups.sources import (
     BackupError,
+    BackupSource,
     FilesSource,
     PostgresSource,
     SqliteSource,
@@ -81,7 +82,8 @@ async def verify_backup(
     if entry.pruned_at is not None:
         raise BackupError(f"catalogue entry {entry.id} was pruned: its file is gone")
     secrets = _with_source_password(backup, secrets)
-    checked = await _check(backup, entry.path, entry.sha256, config_dir, secrets)
+    source = source_of(backup, config_dir, store_url_of(engine))
+    checked = await _check(backup, source, entry.path, entry.sha256, secrets)
     outcome = VerifyOutcome.FAILED if checked.failures else VerifyOutcome.PASSED
     detail = secrets.redact("; ".join(checked.failures)) if checked.failures else None
     with engine.begin() as connection:
@@ -164,13 +166,12 @@ def smoke_failure(query: str, rows: Sequence[Row[Any]]) -> str | None:
 
 
 async def _check(
-    backup: Backup, path: Path, sha256: str, config_dir: Path, secrets: Secrets
+    backup: Backup, source: BackupSource, path: Path, sha256: str, secrets: Secrets
 ) -> _Checked:
     if not path.is_file():
         return _Checked(None, (f"backup file missing: {path}",))
     if not await asyncio.to_thread(verify_checksum, path, sha256):
         return _Checked(None, (CHECKSUM_MISMATCH,))
-    source = source_of(backup, config_dir)
     smoke = backup.verify.smoke if backup.verify else ()
     try:
         if isinstance(source, PostgresSource):

@@ -1,22 +1,45 @@
-"""Commands about backups: backup run|list|verify|prune."""
+"""Commands about backups: backup run|list|verify|prune, and the progress shown while they work."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.filesize import decimal
 from rich.markup import escape
+from rich.progress import (
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
+from watchkeeper.backups.archive import partial_path
 from watchkeeper.backups.catalogue import BackupState, Entry, entries
-from watchkeeper.backups.runner import prune, run_backup
+from watchkeeper.backups.runner import (
+    STORE_BACKUP_NAME,
+    prune,
+    run_backup,
+    store_backup,
+    target_dir,
+)
 from watchkeeper.backups.sources import BackupError
 from watchkeeper.backups.verify import VerificationResult, VerifyOutcome, latest_good, verify_backup
 from watchkeeper.cli.common import (
     EXIT_CANNOT_RUN,
+    EXIT_CODES,
     ConfigOption,
     JsonOption,
     app,
@@ -28,11 +51,16 @@ from watchkeeper.cli.common import (
 )
 from watchkeeper.config.backups import Backup
 from watchkeeper.config.loader import LoadedConfig
+from watchkeeper.results import Status
 
 backup_app = typer.Typer(
-    help="Backups of databases and directories: run, list, verify, prune.", no_args_is_help=True
+    help="Backups of databases and directories: run, list, verify, prune, restore, self.",
+    no_args_is_help=True,
 )
 app.add_typer(backup_app, name="backup")
+
+EXIT_BAD_BACKUP = EXIT_CODES[Status.CRITICAL]
+"""A backup failed its verification or its checksum: as critical as a failing check."""
 
 NameArgument = Annotated[str, typer.Argument(help="The backup's name.", show_default=False)]
 _STATE_STYLE = {BackupState.OK: "green", BackupState.FAILED: "red"}
@@ -42,31 +70,40 @@ _STATE_STYLE = {BackupState.OK: "green", BackupState.FAILED: "red"}
 def backup_run(name: NameArgument, config: ConfigOption = None) -> None:
     """Take the backup NAME now and record it in the catalogue; exit 1 if it fails."""
     loaded = load(config)
-    backup = _backup(loaded, name)
+    taken = take_backup(loaded, configured_backup(loaded, name))
+    out.print(
+        f"[green]backed up {escape(name)}[/] to {escape(str(taken.path))} "
+        f"({taken.size} bytes, sha256 {taken.sha256})"
+    )
+
+
+def take_backup(loaded: LoadedConfig, backup: Backup) -> Entry:
+    """Take ``backup`` now with a progress display, record it, and return its entry; exit 1 when
+    it fails."""
     store = open_store(loaded)
+    now = datetime.now(UTC)
     taken: list[Entry] = []
 
     async def take() -> None:
         taken.append(
             await run_backup(
-                store.engine, backup, loaded.path.parent, loaded.secrets, datetime.now(UTC)
+                store.engine, backup, loaded.path.parent, loaded.secrets, now, loaded.store_url
             )
         )
 
+    growing = partial_path(target_dir(backup, loaded.path.parent), backup.name, now)
     try:
-        run_async(take())
+        with working(f"backing up {backup.name}", growing):
+            run_async(take())
     except BackupError as exc:
         err.print(
-            f"[red]backup {escape(name)} failed:[/] {escape(loaded.secrets.redact(str(exc)))}"
+            f"[red]backup {escape(backup.name)} failed:[/] "
+            f"{escape(loaded.secrets.redact(str(exc)))}"
         )
         raise typer.Exit(1) from None
     finally:
         store.close()
-    [entry] = taken
-    out.print(
-        f"[green]backed up {escape(name)}[/] to {escape(str(entry.path))} "
-        f"({entry.size} bytes, sha256 {entry.sha256})"
-    )
+    return taken[0]
 
 
 @backup_app.command("list")
@@ -79,7 +116,9 @@ def backup_list(
 ) -> None:
     """List the catalogue's backups, newest first: taken, failed and pruned."""
     loaded = load(config)
-    names = [_backup(loaded, name).name] if name else [b.name for b in loaded.config.backups]
+    names = (
+        [configured_backup(loaded, name).name] if name else [b.name for b in loaded.config.backups]
+    )
     store = open_store(loaded)
     try:
         with store.engine.connect() as connection:
@@ -98,10 +137,10 @@ def backup_list(
     for entry in listed:
         state = f"[{_STATE_STYLE[entry.state]}]{entry.state.value}[/]"
         if entry.pruned_at is not None:
-            state += f" [dim](pruned {_when(entry.pruned_at)})[/]"
+            state += f" [dim](pruned {when(entry.pruned_at)})[/]"
         table.add_row(
             escape(entry.backup),
-            _when(entry.started_at),
+            when(entry.started_at),
             state,
             str(entry.size) if entry.size is not None else "",
             escape(str(entry.path) if entry.path is not None else entry.error or ""),
@@ -123,7 +162,7 @@ def backup_verify(
     """Restore a backup of NAME into a scratch target and run its smoke queries; exit 0 when it
     passed, 2 when it failed (critical), 1 when there is nothing to verify or it cannot run."""
     loaded = load(config)
-    backup = _backup(loaded, name)
+    backup = configured_backup(loaded, name)
     store = open_store(loaded)
     results: list[VerificationResult] = []
     try:
@@ -150,7 +189,8 @@ def backup_verify(
                 )
             )
 
-        run_async(verify())
+        with working(f"verifying {name} backup {found.id}"):
+            run_async(verify())
     except BackupError as exc:
         err.print(
             f"[red]cannot verify {escape(name)}:[/] {escape(loaded.secrets.redact(str(exc)))}"
@@ -169,7 +209,7 @@ def backup_verify(
         out.print(f"[green]passed:[/] {what} {restored}")
         return
     out.print(f"[red]failed:[/] {what} {restored}: {escape(result.detail or '')}")
-    raise typer.Exit(2)
+    raise typer.Exit(EXIT_BAD_BACKUP)
 
 
 @backup_app.command("prune")
@@ -182,7 +222,7 @@ def backup_prune(
 ) -> None:
     """Delete the backups of NAME its keep rules do not keep (the newest good one always stays)."""
     loaded = load(config)
-    backup = _backup(loaded, name)
+    backup = configured_backup(loaded, name)
     store = open_store(loaded)
     try:
         removed = prune(
@@ -199,21 +239,72 @@ def backup_prune(
         store.close()
     verb = "would delete" if dry_run else "deleted"
     for entry in removed:
-        out.print(f"{verb} {escape(str(entry.path))} (taken {_when(entry.started_at)})")
+        out.print(f"{verb} {escape(str(entry.path))} (taken {when(entry.started_at)})")
     out.print(f"{name}: {verb} {len(removed)} backup{'' if len(removed) == 1 else 's'}")
 
 
-def _backup(loaded: LoadedConfig, name: str) -> Backup:
-    """Return the configured backup NAME, or exit 3 naming the known ones."""
+def configured_backup(loaded: LoadedConfig, name: str) -> Backup:
+    """Return the configured backup NAME (``watchkeeper-store`` is the store's own backup even
+    when the config has none), or exit 3 naming the known ones."""
     found = next((b for b in loaded.config.backups if b.name == name), None)
-    if found is None:
+    if found is None and name == STORE_BACKUP_NAME:
+        found = store_backup(loaded.config.backups)
+    if found is None or found.name != name:
         known = ", ".join(b.name for b in loaded.config.backups) or "none in the config"
         err.print(f"[red]no backup {escape(name)!r}[/]; known backups: {escape(known)}")
         raise typer.Exit(EXIT_CANNOT_RUN)
     return found
 
 
-def _when(moment: datetime) -> str:
+class _Written(ProgressColumn):
+    """How large the file a dump writes has grown, read at every refresh of the display."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.seen = 0
+
+    def render(self, task: Task) -> Text:
+        # Gone once renamed to its final name: keep showing the last size seen.
+        with contextlib.suppress(OSError):
+            self.seen = max(self.seen, self.path.stat().st_size)
+        return Text(f"{decimal(self.seen)} written", style="progress.filesize")
+
+
+@contextlib.contextmanager
+def working(description: str, growing: Path | None = None) -> Iterator[None]:
+    """While the block runs, show a transient spinner with the elapsed time (and the size of the
+    file ``growing``) when stderr is a terminal; otherwise show nothing."""
+    if not err.is_terminal:
+        yield
+        return
+    columns: list[ProgressColumn] = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+    ]
+    if growing is not None:
+        columns.append(_Written(growing))
+    stderr = sys.stderr
+    with Progress(*columns, console=err, transient=True) as progress:
+        progress.add_task(escape(description), total=None)
+        # Log lines go through Rich's stand-in for stderr, above the display, not across it.
+        handlers = [
+            h
+            for h in logging.getLogger().handlers
+            if isinstance(h, logging.StreamHandler) and h.stream is stderr
+        ]
+        for handler in handlers:
+            handler.setStream(sys.stderr)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.setStream(stderr)
+
+
+def when(moment: datetime) -> str:
+    """Given a moment, return it as UTC text for a person."""
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 

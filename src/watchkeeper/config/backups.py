@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -10,15 +11,27 @@ from pydantic import Field, field_validator, model_validator
 from watchkeeper.config.types import Duration, Model, ScheduleText
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-SOURCE_KINDS = ("postgres", "sqlite", "files")
+
+
+class SourceChoice(StrEnum):
+    """Which key a backup's ``source:`` gives."""
+
+    POSTGRES = "postgres"
+    SQLITE = "sqlite"
+    FILES = "files"
+    WATCHKEEPER_STORE = "watchkeeper_store"
 
 
 class BackupSource(Model):
-    """Exactly one of: a PostgreSQL URL (``pg_dump``), a SQLite file (online backup), directories (tar)."""
+    """Exactly one of: a PostgreSQL URL (``pg_dump``), a SQLite file (online backup), directories
+    (tar), or ``watchkeeper_store: true``, Watchkeeper's own store, whichever database it is in."""
 
     postgres: str | None = None
     sqlite: str | None = None
     files: tuple[str, ...] | None = None
+    watchkeeper_store: bool | None = Field(
+        default=None, description="true: back up Watchkeeper's own store (SQLite or PostgreSQL)"
+    )
 
     @field_validator("files", mode="before")
     @classmethod
@@ -27,19 +40,24 @@ class BackupSource(Model):
 
     @model_validator(mode="after")
     def _one_kind(self) -> BackupSource:
-        given = [kind for kind in SOURCE_KINDS if getattr(self, kind) is not None]
+        given = [kind for kind in SourceChoice if getattr(self, kind.value) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a source is exactly one of postgres: URL, sqlite: PATH or files: [DIR, …]"
+                "a source is exactly one of postgres: URL, sqlite: PATH, files: [DIR, …] "
+                "or watchkeeper_store: true"
             )
         if self.files is not None and not self.files:
             raise ValueError("files: needs at least one directory")
+        if self.watchkeeper_store is False:
+            raise ValueError(
+                "watchkeeper_store: only true makes sense; name another source instead"
+            )
         return self
 
     @property
-    def kind(self) -> str:
-        """Return ``postgres``, ``sqlite`` or ``files``."""
-        return next(kind for kind in SOURCE_KINDS if getattr(self, kind) is not None)
+    def kind(self) -> SourceChoice:
+        """Return which kind of source this is."""
+        return next(kind for kind in SourceChoice if getattr(self, kind.value) is not None)
 
 
 class KeepRules(Model):
@@ -88,6 +106,6 @@ class Backup(Model):
 
     @model_validator(mode="after")
     def _smoke_needs_a_database(self) -> Backup:
-        if self.verify and self.verify.smoke and self.source.kind == "files":
+        if self.verify and self.verify.smoke and self.source.kind is SourceChoice.FILES:
             raise ValueError("smoke queries need a database source (postgres: or sqlite:)")
         return self

@@ -1,4 +1,5 @@
-"""PostgreSQL backups: pg_dump's custom format, restored with pg_restore into a scratch database.
+"""PostgreSQL backups: pg_dump's custom format, restored with pg_restore into a scratch database,
+or over a database when a backup is put back.
 
 The password never appears on a command line (other users can read those): it travels in
 ``PGPASSWORD``, and every message shown is redacted.
@@ -14,7 +15,7 @@ import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -30,6 +31,8 @@ DEFAULT_TIMEOUT = 3600.0
 """Seconds a dump or restore may take before it is killed."""
 SCRATCH_PREFIX = "wk_restore_"
 """Scratch databases are named this plus random hex, so a leftover one is easy to recognise."""
+MAINTENANCE_DATABASE = "postgres"
+"""Where databases are looked up and created: the target of a restore may not exist yet."""
 _ADMIN_CONNECT_TIMEOUT = 10
 _STDERR_KEPT = 2000
 """Characters of a failing program's stderr kept in the error (its end, where it says why)."""
@@ -91,6 +94,55 @@ async def scratch_database(url: str) -> AsyncIterator[str]:
         )
 
 
+async def database_tables(url: str) -> int | None:
+    """Given a PostgreSQL URL, return how many tables its database holds in the schema
+    ``public``, or None when the database does not exist."""
+    from psycopg import sql
+
+    server = _Server.parse(url)
+    if not await server.exists():
+        return None
+    found = await server.fetch_one(
+        sql.SQL("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+        f"counting the tables of {server.database}",
+    )
+    return int(found)
+
+
+async def restore_database(archive: Path, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Restore ``archive`` over the database at ``url``, created first when it does not exist.
+
+    ``pg_restore --clean --if-exists --no-owner --single-transaction``: the dump's objects are
+    dropped and recreated, objects the dump does not have stay, and a failure changes nothing.
+    """
+    from psycopg import sql
+
+    server = _Server.parse(url)
+    if not await server.exists():
+        # template0: a restore must not meet objects someone added to template1.
+        await server.admin(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(
+                sql.Identifier(server.database)
+            ),
+            f"creating database {server.database}",
+            database=MAINTENANCE_DATABASE,
+        )
+    await _run(
+        "pg_restore",
+        [
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            server.dbname_arg,
+            str(archive.resolve()),
+        ],
+        server,
+        timeout,
+    )
+
+
 @dataclass(frozen=True)
 class _Server:
     """A parsed URL: libpq's form of it without the password, and the password apart."""
@@ -122,6 +174,14 @@ class _Server:
         return f"--dbname={self.libpq}"
 
     @property
+    def database(self) -> str:
+        if not self.raw.database:
+            raise BackupError(
+                f"the URL names no database: {self.raw.render_as_string(hide_password=True)}"
+            )
+        return self.raw.database
+
+    @property
     def secrets(self) -> Secrets:
         return Secrets([self.password] if self.password else [])
 
@@ -130,21 +190,51 @@ class _Server:
             return dict(os.environ)  # PGPASSWORD or ~/.pgpass may still supply one
         return os.environ | {"PGPASSWORD": self.password}
 
-    async def admin(self, statement: sql.Composed, action: str) -> None:
-        """Run one statement on this server outside a transaction (CREATE/DROP DATABASE)."""
+    async def admin(
+        self, statement: sql.Composed, action: str, database: str | None = None
+    ) -> None:
+        """Run one statement on this server outside a transaction (CREATE/DROP DATABASE), in
+        ``database`` (default: the URL's)."""
+        await self._execute(statement, action, database)
+
+    async def fetch_one(
+        self, statement: sql.SQL | sql.Composed, action: str, database: str | None = None
+    ) -> Any:
+        """Return the first value of the first row ``statement`` returns (None when no row)."""
+        return await self._execute(statement, action, database)
+
+    async def exists(self) -> bool:
+        """Return whether the URL's database exists on this server."""
+        from psycopg import sql
+
+        found = await self.fetch_one(
+            sql.SQL("SELECT 1 FROM pg_database WHERE datname = {}").format(
+                sql.Literal(self.database)
+            ),
+            f"looking up database {self.database}",
+            database=MAINTENANCE_DATABASE,
+        )
+        return found is not None
+
+    async def _execute(
+        self, statement: sql.SQL | sql.Composed, action: str, database: str | None
+    ) -> Any:
         import psycopg
+        from psycopg.conninfo import make_conninfo
 
         try:
             conn = await psycopg.AsyncConnection.connect(
-                self.libpq,
+                make_conninfo(self.libpq, dbname=database) if database else self.libpq,
                 password=self.password,
                 autocommit=True,
                 connect_timeout=_ADMIN_CONNECT_TIMEOUT,
             )
             async with conn:
-                await conn.execute(statement)
+                cursor = await conn.execute(statement)
+                row = await cursor.fetchone() if cursor.description else None
         except psycopg.Error as exc:
             raise BackupError(f"{action} failed: {self.secrets.redact(str(exc))}") from None
+        return row[0] if row else None
 
 
 async def _run(program: str, args: list[str], server: _Server, timeout: float) -> None:

@@ -33,7 +33,8 @@ class SqliteSource:
 
     async def restore(self, archive: Path, into: str | Path) -> None:
         """Copy ``archive`` to the path ``into`` (replaced only once the copy passes
-        ``PRAGMA integrity_check``)."""
+        ``PRAGMA integrity_check``, and after an existing database's write-ahead log is emptied,
+        so none of it is replayed onto the restored copy)."""
         await asyncio.to_thread(_restore, archive, Path(into))
 
     def _dump(self, target: Path) -> None:
@@ -60,9 +61,27 @@ def _restore(archive: Path, into: Path) -> None:
         problems = integrity_problems(partial)
         if problems:
             raise BackupError(f"{archive.name} is corrupt: {'; '.join(problems[:5])}")
+        _empty_wal(into)
         os.replace(partial, into)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _empty_wal(database: Path) -> None:
+    """Checkpoint and truncate the write-ahead log of ``database``: frames left in it would be
+    applied to whatever file takes the database's name."""
+    wal = database.with_name(database.name + "-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(database, timeout=BUSY_TIMEOUT)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot empty the write-ahead log of {database}: {exc}") from None
+    if wal.exists() and wal.stat().st_size > 0:
+        raise BackupError(
+            f"{database} is in use (its write-ahead log cannot be emptied): stop what uses it"
+        )
 
 
 def integrity_problems(path: Path) -> list[str]:

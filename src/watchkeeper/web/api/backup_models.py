@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from watchkeeper.backups.catalogue import BackupState, Entry
 from watchkeeper.backups.sources import SourceKind
 from watchkeeper.backups.verify import VerificationResult, VerifyOutcome
-from watchkeeper.config.backups import KeepRules
+from watchkeeper.config.backups import KeepRules, SourceChoice
 from watchkeeper.views.backups import HEALTH_RULE, BackupHealth, BackupHistory, BackupView
 
 
@@ -108,7 +108,7 @@ class BackupOut(BaseModel):
     kept, its last restore test, and its health. Durations are in seconds."""
 
     name: str
-    source: SourceKind
+    source: SourceChoice
     schedule: str | None
     next_run: datetime | None = Field(description="null without a schedule")
     max_age: float | None = Field(description="stale when the newest good copy is older")
@@ -130,7 +130,7 @@ class BackupOut(BaseModel):
         verified = status.last_verification
         return cls(
             name=backup.name,
-            source=SourceKind(backup.source.kind),
+            source=backup.source.kind,
             schedule=backup.schedule,
             next_run=v.next_run,
             max_age=backup.max_age,

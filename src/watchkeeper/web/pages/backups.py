@@ -77,7 +77,7 @@ def _row(v: BackupView, now: datetime) -> dict[str, Any]:
     failed = attempt if attempt is not None and attempt.state is BackupState.FAILED else None
     return {
         "name": backup.name,
-        "source": backup.source.kind,
+        "source": backup.source.kind.value,
         "health": v.health.value,
         "colour": COLOUR[v.health],
         "age": ago_words(newest.finished_at, now) if newest else "",
