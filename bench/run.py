@@ -17,9 +17,12 @@ In one run, against nginx serving a small JSON file on 127.0.0.1:
    generated once, ~20 minutes, and cached in bench/.cache).
 6. ``operations`` (issue 5): one pass of the incident and of the procedure loop with 1,000 open
    incidents and 200 procedures, and the incident figures over a month (see operations.py).
+7. ``backups`` (issue 6): taking and restore-testing a ~200 MB SQLite database and a ~200 MB
+   PostgreSQL table, the idle backup pass of ``serve`` with 100 scheduled backups, and the status
+   of 100 backups with 1,000 catalogue entries each (see backups.py).
 
-Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard,operations] [--checks N]
-[--seconds S]``. Installs nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as
+Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard,operations,backups]
+[--checks N] [--seconds S]``. Installs nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as
 root). Each workload runs in its own process (see workloads.py); every process started is stopped
 before the script ends.
 """
@@ -45,14 +48,15 @@ import psutil
 import servers
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("reference", "pipeline", "lag", "alerts", "dashboard", "operations")
+PARTS = ("reference", "pipeline", "lag", "alerts", "dashboard", "operations", "backups")
 
 PIPELINE_KEEPALIVE_TARGET = 5000.0
 LAG_P99_TARGET_MS = 50.0
 RSS_TARGET_MB = 150.0
 PAGE_P95_TARGET_MS = 100.0
 PASS_TARGET_MS = 200.0
-"""A pass of the incident or procedure loop, which runs every 2 s, should take under a tenth of it."""
+"""A pass of the incident, procedure or backup loop, which runs every 2 s, should take under a
+tenth of it."""
 
 
 @dataclass
@@ -297,6 +301,81 @@ def operations(rows: list[Row]) -> None:
     )
 
 
+def backups(rows: list[Row]) -> None:
+    """Measure big backups, the idle backup pass and the backups' status with backups.py in its
+    own process."""
+    say("backups: 200 MB SQLite and PostgreSQL sources, 100 scheduled backups …")
+    done = subprocess.run(
+        [sys.executable, str(HERE / "backups.py")],
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=900,
+    )
+    got = json.loads(done.stdout.decode().splitlines()[-1])
+    lite, pg = got["sqlite"], got["postgres"]
+    rows += [
+        Row(
+            f"SQLite source, {lite['source_mb']:.0f} MB: take (online backup, fsync, SHA-256): "
+            "s / MB/s",
+            f"{lite['take_seconds']:.2f} / {lite['take_mb_per_second']:.0f}",
+        ),
+        Row(
+            "SQLite take: process RSS before / peak (MB); backup file (MB)",
+            f"{lite['take_rss_baseline_mb']} / {lite['take_rss_peak_mb']}; {lite['backup_mb']:.0f}",
+        ),
+        Row(
+            "SQLite verify (checksum, restore + integrity_check, smoke query): s (restore alone)",
+            f"{lite['verify_seconds']:.2f} ({lite['restore_seconds']:.2f})",
+        ),
+        Row(
+            f"PostgreSQL table, {pg['table_mb']:.0f} MB ({pg['rows']:,} rows): take (pg_dump -Fc, "
+            "SHA-256): s / MB/s of table data",
+            f"{pg['take_seconds']:.2f} / {pg['take_mb_per_second']:.0f}",
+        ),
+        Row(
+            "PostgreSQL take: peak RSS, Python + pg_dump (MB); dump file (MB)",
+            f"{pg['take_rss_peak_mb']}; {pg['backup_mb']:.0f}",
+        ),
+        Row(
+            "PostgreSQL verify (checksum, pg_restore into a scratch database, smoke query, drop): "
+            "s (restore alone)",
+            f"{pg['verify_seconds']:.2f} ({pg['restore_seconds']:.2f})",
+        ),
+    ]
+    n = got["backups"]
+    for key, label in (
+        ("sqlite_store", "SQLite store"),
+        ("postgresql_store", "PostgreSQL store"),
+        ("sqlite_store_with_restore_tests", "SQLite store, a restore test scheduled each too"),
+    ):
+        passes = got["worker"][key]
+        idle = passes["idle"]
+        rows += [
+            Row(
+                f"backup pass, {n} backups, {label}: first pass, {passes['first_pass_jobs']} jobs "
+                "(ms)",
+                f"{passes['first_pass_ms']:,.0f}",
+            ),
+            Row(
+                f"backup pass, {n} backups, {label}, nothing due ({got['passes']} passes): "
+                "p50 / p95 / max (ms)",
+                f"{idle['p50']:.0f} / {idle['p95']:.0f} / {idle['max']:.0f}",
+                f"p95 < {PASS_TARGET_MS:g}",
+                verdict(idle["p95"] < PASS_TARGET_MS),
+            ),
+        ]
+    status = got["status"]
+    rows.append(
+        Row(
+            f"backup_status of {n} backups x {got['entries']:,} entries "
+            f"({got['verifications']:,} restore tests), SQLite: first / p50 / max (ms)",
+            f"{status['first']:.0f} / {status['p50']:.0f} / {status['max']:.0f}",
+            f"p50 < {PAGE_P95_TARGET_MS:g}",
+            verdict(status["p50"] < PAGE_P95_TARGET_MS),
+        )
+    )
+
+
 def machine() -> str:
     """Return a line naming the CPU, cores, memory, Python, uvloop and aiohttp, and today's date."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -367,6 +446,8 @@ def main() -> None:
             dashboard(opts, rows)
         if "operations" in parts:
             operations(rows)
+        if "backups" in parts:
+            backups(rows)
     print()
     print(report(rows))
 
