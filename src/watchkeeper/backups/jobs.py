@@ -3,6 +3,7 @@ started once, by one worker, even with several workers on one PostgreSQL store."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -18,6 +19,31 @@ class Job(StrEnum):
 
     TAKE = "take"
     VERIFY = "verify"
+
+
+@dataclass(frozen=True)
+class JobState:
+    """When a job last started, and until when a worker holds it (None: no one)."""
+
+    last_started: datetime | None
+    running_until: datetime | None
+
+
+def is_due(state: JobState, schedule: Schedule, now: datetime) -> bool:
+    """Given a job's state, its schedule and the time now, return whether a worker should start
+    it: no one holds it, and its schedule fired since it last started (or it never has)."""
+    if state.running_until is not None and state.running_until > now:
+        return False
+    return state.last_started is None or schedule.next_after(state.last_started) <= now
+
+
+def job_states(engine: Engine) -> dict[tuple[str, Job], JobState]:
+    """Return the state of every job seen so far, by (backup, job): one query for a whole pass."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(backup_jobs)).all()
+    return {
+        (row.backup, Job(row.job)): JobState(row.last_started, row.running_until) for row in rows
+    }
 
 
 def claim(
@@ -40,9 +66,7 @@ def claim(
             pass  # another worker saw it first
     with engine.begin() as connection:
         row = connection.execute(select(jobs.last_started, jobs.running_until).where(mine)).one()
-        if row.running_until is not None and row.running_until > now:
-            return None
-        if row.last_started is not None and schedule.next_after(row.last_started) > now:
+        if not is_due(JobState(row.last_started, row.running_until), schedule, now):
             return None
         # Compare-and-set on last_started: of two workers that read the same row, one wins.
         same = (

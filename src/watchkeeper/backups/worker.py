@@ -8,6 +8,7 @@ each missed schedule runs once. One backup that fails is logged and recorded, an
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from watchkeeper.backups.jobs import Job, claim, release
+from watchkeeper.backups.jobs import Job, claim, is_due, job_states, release
 from watchkeeper.backups.runner import prune, run_backup
 from watchkeeper.backups.sources import BackupError
 from watchkeeper.backups.verify import VerifyOutcome, verify_latest
 from watchkeeper.config.backups import Backup
-from watchkeeper.config.schedules import parse_schedule
+from watchkeeper.config.schedules import Schedule, parse_schedule
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
 
@@ -28,6 +29,16 @@ log = logging.getLogger("watchkeeper.backups")
 
 HOLD_MARGIN = 300.0
 """Seconds a claim outlives a backup's timeout, for the prune or restore around the dump."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _schedule(text: str, tz: str) -> Schedule:
+    """Return the schedule ``text`` in the zone ``tz``, parsed once per pair."""
+    return parse_schedule(text, ZoneInfo(tz))
+
+
+def _verify_schedule(backup: Backup) -> str | None:
+    return backup.verify.schedule if backup.verify else None
 
 
 class BackupWorker:
@@ -46,26 +57,31 @@ class BackupWorker:
     async def step(self, now: datetime) -> int:
         """Take the backups and run the restore tests that are due at ``now``; return how many ran."""
         config = self.config
-        tz = ZoneInfo(config.defaults.timezone)
+        tz = config.defaults.timezone
+        # One read of every job's state; only jobs due or never seen are claimed (a write each).
+        states = await asyncio.to_thread(job_states, self.engine)
         ran = 0
-        for backup in config.backups:
-            if backup.schedule is not None and await self._claimed(backup, Job.TAKE, now, tz):
+        for job in (Job.TAKE, Job.VERIFY):
+            for backup in config.backups:
+                text = backup.schedule if job is Job.TAKE else _verify_schedule(backup)
+                if text is None:
+                    continue
+                schedule = _schedule(text, tz)
+                state = states.get((backup.name, job))
+                if state is not None and not is_due(state, schedule, now):
+                    continue
+                hold = backup.timeout + HOLD_MARGIN
+                claimed = await asyncio.to_thread(
+                    claim, self.engine, backup.name, job, schedule, now, hold
+                )
+                if claimed is None:
+                    continue
                 ran += 1
-                await self._take(backup, now, tz)
-        for backup in config.backups:
-            schedule = backup.verify.schedule if backup.verify else None
-            if schedule is not None and await self._claimed(backup, Job.VERIFY, now, tz):
-                ran += 1
-                await self._verify(backup, now)
+                if job is Job.TAKE:
+                    await self._take(backup, now, ZoneInfo(tz))
+                else:
+                    await self._verify(backup, now)
         return ran
-
-    async def _claimed(self, backup: Backup, job: Job, now: datetime, tz: ZoneInfo) -> bool:
-        text = backup.schedule if job is Job.TAKE else backup.verify and backup.verify.schedule
-        assert text is not None  # step only asks for scheduled jobs
-        schedule = parse_schedule(text, tz)
-        hold = backup.timeout + HOLD_MARGIN
-        started = await asyncio.to_thread(claim, self.engine, backup.name, job, schedule, now, hold)
-        return started is not None
 
     async def _take(self, backup: Backup, now: datetime, tz: ZoneInfo) -> None:
         try:

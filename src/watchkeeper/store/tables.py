@@ -444,6 +444,7 @@ backup_catalogue = Table(
     Column("error", Text()),
     Column("pruned_at", UTCDateTime()),
     Index("ix_backup_catalogue_backup", "backup", "finished_at"),
+    Index("ix_backup_catalogue_live", "backup", "state", "pruned_at", "finished_at"),
 )
 """Every backup taken (its file, size and SHA-256) or attempted and failed (its redacted error)."""
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from watchkeeper.backups.catalogue import Entry, entries
-from watchkeeper.backups.status import BackupStatus, backup_status
+from watchkeeper.backups.status import BackupStatus, backup_statuses
 from watchkeeper.backups.verify import VerificationResult, VerifyOutcome, recent_verifications
 from watchkeeper.config.backups import Backup
 from watchkeeper.config.schedules import parse_schedule
@@ -71,18 +71,23 @@ class BackupHistory:
 
 def backup_view(connection: Connection, backup: Backup, tz: ZoneInfo, now: datetime) -> BackupView:
     """Return how ``backup`` stands at ``now``; its schedule is read in the zone ``tz``."""
-    status = backup_status(connection, backup.name)
-    newest = status.newest
-    age = max(0.0, (now - newest.finished_at).total_seconds()) if newest is not None else None
-    next_run = parse_schedule(backup.schedule, tz).next_after(now) if backup.schedule else None
-    return BackupView(backup, status, health_of(status, backup.max_age, now), age, next_run)
+    [view] = backup_views(connection, [backup], tz, now)
+    return view
 
 
 def backup_views(
     connection: Connection, backups: Sequence[Backup], tz: ZoneInfo, now: datetime
 ) -> list[BackupView]:
     """Return the view of each of ``backups``, in their order."""
-    return [backup_view(connection, backup, tz, now) for backup in backups]
+    statuses = backup_statuses(connection, [b.name for b in backups])
+    return [_view(backup, statuses[backup.name], tz, now) for backup in backups]
+
+
+def _view(backup: Backup, status: BackupStatus, tz: ZoneInfo, now: datetime) -> BackupView:
+    newest = status.newest
+    age = max(0.0, (now - newest.finished_at).total_seconds()) if newest is not None else None
+    next_run = parse_schedule(backup.schedule, tz).next_after(now) if backup.schedule else None
+    return BackupView(backup, status, health_of(status, backup.max_age, now), age, next_run)
 
 
 def backup_history(

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from watchkeeper.alerting import outbox
 from watchkeeper.alerting.model import Severity
 from watchkeeper.auth.model import Role
-from watchkeeper.backups.status import backup_status
+from watchkeeper.backups.status import backup_statuses
 from watchkeeper.backups.verify import VerifyOutcome
 from watchkeeper.checklists.runs import overdue_count
 from watchkeeper.incidents.records import active_by_severity
@@ -164,8 +164,8 @@ class WatchkeeperCollector(Collector):
             ),
         }
         with self.board.store.engine.connect() as connection:
-            statuses = [backup_status(connection, b.name) for b in self.wk.config.backups]
-        for status in statuses:
+            statuses = backup_statuses(connection, [b.name for b in self.wk.config.backups])
+        for status in statuses.values():
             name = [status.name]
             families["kept"].add_metric(name, status.kept)
             families["kept_bytes"].add_metric(name, status.kept_bytes)
