@@ -101,27 +101,28 @@ def backup_statuses(connection: Connection, names: Sequence[str]) -> dict[str, B
     tested = select(backup_verifications, catalogue.backup.label("of")).join(
         backup_catalogue, catalogue.id == checked.catalogue_id
     )
-    ranked = (
-        tested.add_columns(
-            func.row_number()
-            .over(partition_by=catalogue.backup, order_by=(checked.at.desc(), checked.id.desc()))
-            .label("rank")
-        )
-        .where(mine)
-        .subquery()
-    )
+    ranked = tested.add_columns(
+        func.row_number()
+        .over(partition_by=catalogue.backup, order_by=(checked.at.desc(), checked.id.desc()))
+        .label("rank")
+    ).subquery()
+    # Not filtered by name in SQL: the planner would then walk the catalogue's index of every
+    # entry instead of the (far fewer) restore tests.
+    wanted = set(names)
     last_tests = {
         row.of: result_of(row)
         for row in connection.execute(select(ranked).where(ranked.c.rank == 1))
+        if row.of in wanted
     }
     last_passed = {
         backup: at
         for backup, at in connection.execute(
             select(catalogue.backup, func.max(checked.at))
             .join(backup_catalogue, catalogue.id == checked.catalogue_id)
-            .where(mine & (checked.outcome == VerifyOutcome.PASSED.value))
+            .where(checked.outcome == VerifyOutcome.PASSED.value)
             .group_by(catalogue.backup)
         )
+        if backup in wanted
     }
     return {
         name: BackupStatus(
