@@ -115,3 +115,42 @@ async def test_prune_dry_run_deletes_nothing_and_prune_keeps_the_newest_day(
     listed = await run_cli("backup", "list", "app-db", "--json", "-c", config, cwd=tmp_path)
     by_path = {Path(e["path"]): e["pruned_at"] for e in json.loads(listed.stdout)}
     assert by_path[newest] is None and all(by_path[p] is not None for p in older)
+
+
+async def test_a_backup_taken_from_another_directory_is_found_from_anywhere(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    config = write_config(site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    ran = await run_cli("backup", "run", "app-db", "-c", "../site/watchkeeper.yaml", cwd=elsewhere)
+    verified = await run_cli("backup", "verify", "app-db", "-c", "watchkeeper.yaml", cwd=site)
+    listed = await run_cli("backup", "list", "app-db", "--json", "-c", config, cwd=tmp_path)
+
+    assert ran.code == 0, ran.stderr
+    assert verified.code == 0, verified.stdout + verified.stderr
+    [entry] = json.loads(listed.stdout)
+    assert Path(entry["path"]).is_absolute()
+    assert Path(entry["path"]).parent == site / "backups"
+
+
+async def test_a_directory_that_cannot_be_made_is_a_recorded_failure(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the backups would go")
+    with sqlite3.connect(tmp_path / "app.db") as db:
+        db.execute("CREATE TABLE t (x)")
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(
+        "backups:\n  - {name: app-db, source: {sqlite: app.db}, to: not-a-directory/backups}\n"
+    )
+
+    ran = await run_cli("backup", "run", "app-db", "-c", config, cwd=tmp_path)
+    listed = await run_cli("backup", "list", "app-db", "--json", "-c", config, cwd=tmp_path)
+
+    assert ran.code == 1, ran.stderr
+    assert "cannot create" in ran.stderr and "Traceback" not in ran.stderr
+    [entry] = json.loads(listed.stdout)
+    assert entry["state"] == "failed" and "cannot create" in entry["error"]

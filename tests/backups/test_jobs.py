@@ -37,12 +37,16 @@ def test_downtime_over_several_occurrences_runs_the_job_once(any_store: Store) -
     assert claim(engine, "db", Job.TAKE, DAILY, back + timedelta(minutes=1), hold=600) is None
 
 
-def test_a_held_job_is_not_claimed_again_until_its_hold_runs_out(any_store: Store) -> None:
+def test_a_job_whose_worker_died_runs_again_once_its_hold_runs_out(any_store: Store) -> None:
     engine = any_store.engine
     claim(engine, "db", Job.TAKE, DAILY, T0, hold=600)  # a worker that died without releasing
     later = T0 + timedelta(days=1)
 
     assert claim(engine, "db", Job.TAKE, DAILY, T0 + timedelta(seconds=599), hold=600) is None
+    retried = T0 + timedelta(seconds=601)
+    assert claim(engine, "db", Job.TAKE, DAILY, retried, hold=600) == retried
+    release(engine, "db", Job.TAKE, retried)
+    assert claim(engine, "db", Job.TAKE, DAILY, retried + timedelta(hours=1), hold=600) is None
     assert claim(engine, "db", Job.TAKE, DAILY, later, hold=600) == later
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -192,6 +193,44 @@ async def test_a_sqlite_smoke_query_returning_zero_fails(store: Store, tmp_path:
 
     assert result is not None and result.outcome is VerifyOutcome.FAILED
     assert result.detail == "smoke query 'SELECT count(*) FROM users' returned 0"
+
+
+ENDLESS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
+
+
+async def test_a_smoke_query_that_never_ends_is_stopped_at_the_backups_timeout(
+    store: Store, tmp_path: Path
+) -> None:
+    _app_db(tmp_path / "app.db", 3)
+    backup = _backup({"sqlite": "app.db"}, [ENDLESS, "SELECT count(*) FROM users"])
+    backup = backup.model_copy(update={"timeout": 1.0})
+    await run_backup(store.engine, backup, tmp_path, Secrets(), T0)
+    started = time.monotonic()
+
+    result = await verify_latest(store.engine, backup, tmp_path, Secrets(), LATER)
+
+    assert time.monotonic() - started < 10
+    assert result is not None and result.outcome is VerifyOutcome.FAILED
+    assert result.detail is not None
+    assert result.detail.startswith(f"smoke query {ENDLESS!r} failed: interrupted"), result.detail
+    assert "'SELECT count(*) FROM users' not run: the backup's timeout ran out" in result.detail
+
+
+async def test_a_postgresql_smoke_query_that_never_ends_is_cancelled_at_the_backups_timeout(
+    postgres_url: str, store: Store, tmp_path: Path
+) -> None:
+    _fill(postgres_url)
+    endless = "SELECT pg_sleep(3600)"
+    backup = _backup({"postgres": postgres_url}, [endless])
+    backup = backup.model_copy(update={"timeout": 3.0})
+    entry = await run_backup(store.engine, backup, tmp_path, Secrets(), T0)
+    started = time.monotonic()
+
+    result = await verify_backup(store.engine, backup, entry, tmp_path, Secrets(), LATER)
+
+    assert time.monotonic() - started < 15
+    assert result.outcome is VerifyOutcome.FAILED
+    assert result.detail is not None and "statement timeout" in result.detail, result.detail
 
 
 async def test_a_sqlite_backup_corrupt_before_its_checksum_was_taken_fails_integrity(

@@ -86,3 +86,32 @@ async def test_each_day_takes_one_backup_and_prunes_what_its_keep_rules_drop(
     assert all(e.path is not None and not e.path.exists() for e in app if e.pruned_at)
     # Sunday 22 November 03:00 fell between two steps: the next one (on the 23rd) ran it, once.
     assert [v.at.day for v in tested] == [23, 20]
+
+
+async def test_a_restore_test_waits_for_the_first_good_copy_instead_of_skipping_its_period(
+    any_store: Store, tmp_path: Path
+) -> None:
+    config = Config.model_validate(
+        {
+            "backups": [
+                {
+                    "name": "late",
+                    "source": {"sqlite": "late.sqlite"},
+                    "to": "backups/late",
+                    "schedule": "daily at 02:00",
+                    "verify": {"schedule": "monthly on the first sunday at 03:00"},
+                }
+            ]
+        }
+    )
+    worker = BackupWorker(any_store.engine, config, tmp_path, Secrets())
+
+    assert await worker.step(T0) == 1  # the take, which fails: the source is missing
+    with sqlite3.connect(tmp_path / "late.sqlite") as connection:
+        connection.execute("CREATE TABLE t (x)")
+    next_night = datetime(2026, 11, 21, 2, 0, 30, tzinfo=UTC)
+    assert await worker.step(next_night) == 2
+
+    with any_store.engine.connect() as connection:
+        [tested] = recent_verifications(connection, "late")
+    assert tested.outcome is VerifyOutcome.PASSED

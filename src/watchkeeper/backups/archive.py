@@ -97,7 +97,10 @@ async def take(source: BackupSource, directory: Path, name: str, now: datetime) 
     manifest_path = final.with_name(final.name + MANIFEST_SUFFIX)
     if final.exists() or manifest_path.exists():
         raise BackupError(f"{final} exists already")
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot create {directory}: {exc.strerror}") from None
     partial = partial_path(directory, name, now)
     manifest_partial = directory / f".{stem}.manifest.partial"
     done: list[Path] = []
@@ -121,9 +124,12 @@ async def take(source: BackupSource, directory: Path, name: str, now: datetime) 
         os.replace(manifest_partial, manifest_path)
         done.append(manifest_path)
         _sync_directory(directory)
-    except BaseException:
+    except BaseException as exc:
         for leftover in (partial, manifest_partial, *done):
             leftover.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            # A full disk or a directory gone mid-way is the backup's failure, to be recorded.
+            raise BackupError(f"cannot write the backup in {directory}: {exc.strerror}") from None
         raise
     return Taken(final, manifest_path, manifest, duration)
 

@@ -31,9 +31,11 @@ class JobState:
 
 def is_due(state: JobState, schedule: Schedule, now: datetime) -> bool:
     """Given a job's state, its schedule and the time now, return whether a worker should start
-    it: no one holds it, and its schedule fired since it last started (or it never has)."""
-    if state.running_until is not None and state.running_until > now:
-        return False
+    it: its schedule fired since it last started (or it never has), or the worker that started it
+    died (its hold ran out, never released)."""
+    if state.running_until is not None:
+        # Held: not due. Its hold ran out without a release: the worker died mid-job, run it again.
+        return state.running_until <= now
     return state.last_started is None or schedule.next_after(state.last_started) <= now
 
 

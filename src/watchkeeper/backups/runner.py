@@ -48,9 +48,9 @@ def source_of(backup: Backup, config_dir: Path, store_url: str | None = None) ->
     if given.postgres is not None:
         return PostgresSource(given.postgres, timeout=backup.timeout)
     if given.sqlite is not None:
-        return SqliteSource(config_dir / given.sqlite)
+        return SqliteSource((config_dir / given.sqlite).resolve())
     if given.files is not None:
-        return FilesSource(tuple(config_dir / directory for directory in given.files))
+        return FilesSource(tuple((config_dir / directory).resolve() for directory in given.files))
     if store_url is None:
         raise BackupError(f"backup {backup.name} backs up the store, but its URL was not given")
     return store_source(store_url, backup.timeout)
@@ -98,7 +98,8 @@ def store_backup(configured: Sequence[Backup]) -> Backup:
 
 def target_dir(backup: Backup, config_dir: Path) -> Path:
     """Given a configured backup and its config file's directory, return where its files go."""
-    return config_dir / backup.to
+    # Absolute: the catalogue keeps this path, and later commands may run from anywhere.
+    return (config_dir / backup.to).resolve()
 
 
 async def run_backup(
@@ -155,6 +156,8 @@ def prune(
     for entry in going:
         assert entry.path is not None  # every good entry has its file
         try:
+            if not entry.path.exists():
+                log.warning("%s backup %s was already gone", backup.name, entry.path)
             entry.path.unlink(missing_ok=True)
             entry.path.with_name(entry.path.name + MANIFEST_SUFFIX).unlink(missing_ok=True)
         except OSError as exc:

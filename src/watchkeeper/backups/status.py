@@ -65,7 +65,9 @@ def figures_reader(
     reload), return what ``backup`` checks read their figures with."""
 
     def read(name: str) -> dict[str, Any]:
-        backup = next(b for b in backups() if b.name == name)
+        backup = next((b for b in backups() if b.name == name), None)
+        if backup is None:  # removed by a reload while its check was running
+            return {}
         with engine.connect() as connection:
             status = backup_status(connection, name)
         return status.measurements(datetime.now(UTC), backup.max_age)

@@ -4,6 +4,7 @@ on the copy, drop the scratch, and record the outcome."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import tempfile
 import time
 from collections.abc import Sequence
@@ -172,7 +173,7 @@ async def _check(
         return _Checked(None, (f"backup file missing: {path}",))
     if not await asyncio.to_thread(verify_checksum, path, sha256):
         return _Checked(None, (CHECKSUM_MISMATCH,))
-    smoke = backup.verify.smoke if backup.verify else ()
+    smoke = _Smoke(backup.verify.smoke if backup.verify else (), time.monotonic() + backup.timeout)
     try:
         if isinstance(source, PostgresSource):
             return await _check_postgres(source, path, smoke)
@@ -184,7 +185,7 @@ async def _check(
         return _Checked(None, (f"restore failed: {secrets.redact(str(exc))}",))
 
 
-async def _check_postgres(source: PostgresSource, path: Path, smoke: Sequence[str]) -> _Checked:
+async def _check_postgres(source: PostgresSource, path: Path, smoke: _Smoke) -> _Checked:
     async with scratch_database(source.url) as scratch:
         seconds = await _timed_restore(source, path, scratch)
         url = make_url(scratch).set(drivername="postgresql+psycopg")
@@ -192,7 +193,7 @@ async def _check_postgres(source: PostgresSource, path: Path, smoke: Sequence[st
     return _Checked(seconds, failures)
 
 
-async def _check_sqlite(source: SqliteSource, path: Path, smoke: Sequence[str]) -> _Checked:
+async def _check_sqlite(source: SqliteSource, path: Path, smoke: _Smoke) -> _Checked:
     with tempfile.TemporaryDirectory(prefix="wk_restore_") as scratch:
         restored = Path(scratch) / "restored.sqlite"
         # The restore itself refuses a copy whose PRAGMA integrity_check finds problems.
@@ -215,17 +216,31 @@ async def _timed_restore(
     return time.perf_counter() - started
 
 
-def _run_smoke(url: str, smoke: Sequence[str]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _Smoke:
+    """The smoke queries of a verification, and the monotonic time by which they must be done
+    (the backup's timeout, counted from the start of the verification)."""
+
+    queries: Sequence[str]
+    deadline: float
+
+
+def _run_smoke(url: str, smoke: _Smoke) -> tuple[str, ...]:
     """Run every smoke query on the restored copy at ``url``; return why those that failed did."""
-    if not smoke:
+    if not smoke.queries:
         return ()
     engine = create_engine(url, poolclass=NullPool)
     failures: list[str] = []
     try:
-        for query in smoke:
+        for query in smoke.queries:
+            left = smoke.deadline - time.monotonic()
+            if left <= 0:
+                failures.append(f"smoke query {query!r} not run: the backup's timeout ran out")
+                continue
             # One connection each: a failed query must not abort the ones after it.
             try:
                 with engine.connect() as connection:
+                    _stop_after(connection, smoke.deadline)
                     rows = connection.execute(text(query)).fetchmany(1)
             except SQLAlchemyError as exc:
                 said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -237,6 +252,20 @@ def _run_smoke(url: str, smoke: Sequence[str]) -> tuple[str, ...]:
     finally:
         engine.dispose()
     return tuple(failures)
+
+
+def _stop_after(connection: Connection, deadline: float) -> None:
+    """Make the database cancel this connection's statements at the monotonic time ``deadline``:
+    a smoke query runs in a thread, which nothing else could stop."""
+    left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT set_config('statement_timeout', :ms, false)"), {"ms": str(left_ms)}
+        )
+        return
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)  # the only other engine a copy is restored into
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
 
 
 def _with_source_password(backup: Backup, secrets: Secrets) -> Secrets:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from watchkeeper.backups.jobs import Job, claim, is_due, job_states, release
 from watchkeeper.backups.runner import prune, run_backup
 from watchkeeper.backups.sources import BackupError
-from watchkeeper.backups.verify import VerifyOutcome, verify_latest
+from watchkeeper.backups.verify import VerifyOutcome, latest_good, verify_latest
 from watchkeeper.config.backups import Backup
 from watchkeeper.config.schedules import Schedule, parse_schedule
 from watchkeeper.config.schema import Config
@@ -59,6 +60,7 @@ class BackupWorker:
         config = self.config
         tz = config.defaults.timezone
         # One read of every job's state; only jobs due or never seen are claimed (a write each).
+        began = time.monotonic()
         states = await asyncio.to_thread(job_states, self.engine)
         ran = 0
         for job in (Job.TAKE, Job.VERIFY):
@@ -70,27 +72,39 @@ class BackupWorker:
                 state = states.get((backup.name, job))
                 if state is not None and not is_due(state, schedule, now):
                     continue
+                if job is Job.VERIFY and not await asyncio.to_thread(self._has_copy, backup):
+                    continue  # due, and stays due until there is a copy to test
+                # A job after an hour-long dump starts an hour later: its times say so.
+                started = now + timedelta(seconds=time.monotonic() - began)
                 hold = backup.timeout + HOLD_MARGIN
                 claimed = await asyncio.to_thread(
-                    claim, self.engine, backup.name, job, schedule, now, hold
+                    claim, self.engine, backup.name, job, schedule, started, hold
                 )
                 if claimed is None:
                     continue
                 ran += 1
                 if job is Job.TAKE:
-                    await self._take(backup, now, ZoneInfo(tz))
+                    await self._take(backup, started, ZoneInfo(tz))
                 else:
-                    await self._verify(backup, now)
+                    await self._verify(backup, started)
         return ran
+
+    def _has_copy(self, backup: Backup) -> bool:
+        with self.engine.connect() as connection:
+            return latest_good(connection, backup.name) is not None
 
     async def _take(self, backup: Backup, now: datetime, tz: ZoneInfo) -> None:
         try:
             await run_backup(self.engine, backup, self.config_dir, self.secrets, now)
-            await asyncio.to_thread(prune, self.engine, backup, tz, now)
         except BackupError as exc:
             log.error("backup %s failed: %s", backup.name, self.secrets.redact(str(exc)))
         except Exception:
             log.exception("backup %s failed unexpectedly", backup.name)
+        else:
+            try:
+                await asyncio.to_thread(prune, self.engine, backup, tz, now)
+            except Exception:
+                log.exception("backup %s was taken, but pruning it failed", backup.name)
         finally:
             await asyncio.to_thread(release, self.engine, backup.name, Job.TAKE, now)
 
