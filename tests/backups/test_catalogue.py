@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from watchkeeper.backups.archive import MANIFEST_SUFFIX, read_manifest
+from watchkeeper.backups.archive import MANIFEST_SUFFIX
 from watchkeeper.backups.catalogue import BackupState, entries
 from watchkeeper.backups.runner import prune, run_backup, source_of
 from watchkeeper.backups.sources import BackupError, FilesSource, SourceKind, SqliteSource
@@ -70,8 +71,10 @@ async def test_two_backups_are_listed_newest_first_with_their_files_checksum_and
         assert entry.path is not None and entry.path.parent == tmp_path / "backups"
         assert entry.size == entry.path.stat().st_size
         assert entry.sha256 == sha256_of(entry.path)
-        manifest = read_manifest(entry.path.with_name(entry.path.name + MANIFEST_SUFFIX))
-        assert (manifest.sha256, manifest.size) == (entry.sha256, entry.size)
+        manifest = json.loads(
+            entry.path.with_name(entry.path.name + MANIFEST_SUFFIX).read_text(encoding="utf-8")
+        )
+        assert (manifest["sha256"], manifest["size"]) == (entry.sha256, entry.size)
         assert entry.error is None and entry.pruned_at is None
     assert listed[0].started_at == T0 + timedelta(hours=1)
 

@@ -23,7 +23,7 @@ from watchkeeper.backups.verify import (
     CHECKSUM_MISMATCH,
     VerificationResult,
     VerifyOutcome,
-    verifications,
+    recent_verifications,
     verify_backup,
     verify_latest,
 )
@@ -67,7 +67,9 @@ def _flip_byte(path: Path, offset: int) -> None:
 
 def _recorded(store: Store, entry: Entry) -> list[VerificationResult]:
     with store.engine.connect() as connection:
-        return verifications(connection, entry.id)
+        return [
+            v for v in recent_verifications(connection, entry.backup) if v.catalogue_id == entry.id
+        ]
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------

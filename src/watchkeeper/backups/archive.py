@@ -68,20 +68,6 @@ class Taken:
     duration: float
 
 
-def read_manifest(path: Path) -> Manifest:
-    """Given a manifest file, return the manifest it holds."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Manifest(
-        file=data["file"],
-        name=data["name"],
-        kind=SourceKind(data["kind"]),
-        created_at=datetime.fromisoformat(data["created_at"]),
-        size=int(data["size"]),
-        sha256=data["sha256"],
-        watchkeeper_version=data["watchkeeper_version"],
-    )
-
-
 async def take(source: BackupSource, directory: Path, name: str, now: datetime) -> Taken:
     """Back ``source`` up into ``directory`` as ``NAME-STAMP.<ext>`` with its manifest beside it.
 

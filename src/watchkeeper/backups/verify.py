@@ -128,16 +128,6 @@ def latest_good(connection: Connection, backup: str) -> Entry | None:
     )
 
 
-def verifications(connection: Connection, catalogue_id: int) -> list[VerificationResult]:
-    """Return the recorded verifications of one catalogue entry, newest first."""
-    query = (
-        select(backup_verifications)
-        .where(backup_verifications.c.catalogue_id == catalogue_id)
-        .order_by(backup_verifications.c.at.desc(), backup_verifications.c.id.desc())
-    )
-    return [result_of(row) for row in connection.execute(query)]
-
-
 def recent_verifications(
     connection: Connection, backup: str, limit: int = 50
 ) -> list[VerificationResult]:
