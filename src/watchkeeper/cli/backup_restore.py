@@ -31,9 +31,9 @@ from watchkeeper.cli.backups import (
     configured_backup,
     take_backup,
     when,
-    working,
 )
 from watchkeeper.cli.common import ConfigOption, err, load, open_store, out, run_async
+from watchkeeper.cli.progress import working
 from watchkeeper.config.loader import LoadedConfig
 
 T = TypeVar("T")

@@ -1,30 +1,15 @@
-"""Commands about backups: backup run|list|verify|prune, and the progress shown while they work."""
+"""Commands about backups: backup run|list|verify|prune."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.filesize import decimal
 from rich.markup import escape
-from rich.progress import (
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from watchkeeper.backups.archive import partial_path
 from watchkeeper.backups.catalogue import BackupState, Entry, entries
@@ -49,6 +34,7 @@ from watchkeeper.cli.common import (
     out,
     run_async,
 )
+from watchkeeper.cli.progress import working
 from watchkeeper.config.backups import Backup
 from watchkeeper.config.loader import LoadedConfig
 from watchkeeper.results import Status
@@ -254,53 +240,6 @@ def configured_backup(loaded: LoadedConfig, name: str) -> Backup:
         err.print(f"[red]no backup {escape(name)!r}[/]; known backups: {escape(known)}")
         raise typer.Exit(EXIT_CANNOT_RUN)
     return found
-
-
-class _Written(ProgressColumn):
-    """How large the file a dump writes has grown, read at every refresh of the display."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-        self.seen = 0
-
-    def render(self, task: Task) -> Text:
-        # Gone once renamed to its final name: keep showing the last size seen.
-        with contextlib.suppress(OSError):
-            self.seen = max(self.seen, self.path.stat().st_size)
-        return Text(f"{decimal(self.seen)} written", style="progress.filesize")
-
-
-@contextlib.contextmanager
-def working(description: str, growing: Path | None = None) -> Iterator[None]:
-    """While the block runs, show a transient spinner with the elapsed time (and the size of the
-    file ``growing``) when stderr is a terminal; otherwise show nothing."""
-    if not err.is_terminal:
-        yield
-        return
-    columns: list[ProgressColumn] = [
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-    ]
-    if growing is not None:
-        columns.append(_Written(growing))
-    stderr = sys.stderr
-    with Progress(*columns, console=err, transient=True) as progress:
-        progress.add_task(escape(description), total=None)
-        # Log lines go through Rich's stand-in for stderr, above the display, not across it.
-        handlers = [
-            h
-            for h in logging.getLogger().handlers
-            if isinstance(h, logging.StreamHandler) and h.stream is stderr
-        ]
-        for handler in handlers:
-            handler.setStream(sys.stderr)
-        try:
-            yield
-        finally:
-            for handler in handlers:
-                handler.setStream(stderr)
 
 
 def when(moment: datetime) -> str:
