@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from tests.cli_run import cli_env
 from watchkeeper.auth.accounts import add_user
@@ -51,6 +51,19 @@ async def launch_chromium(playwright: Playwright) -> Browser:
     return await playwright.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
     )
+
+
+@asynccontextmanager
+async def browser_page(url: str, timeout_ms: float = 10_000) -> AsyncIterator[Page]:
+    """A fresh page of Debian's chromium, headless, with ``url`` as its base; closed after."""
+    async with async_playwright() as playwright:
+        browser = await launch_chromium(playwright)
+        try:
+            context = await browser.new_context(base_url=url)
+            context.set_default_timeout(timeout_ms)
+            yield await context.new_page()
+        finally:
+            await browser.close()
 
 
 @asynccontextmanager

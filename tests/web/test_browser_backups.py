@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from tests.web.browser_support import PASSWORD, Dashboard, launch_chromium, serving
+from tests.web.browser_support import PASSWORD, Dashboard, browser_page, serving
 from watchkeeper.auth.model import Role
 from watchkeeper.backups.verify import recent_verifications
 
@@ -46,14 +46,9 @@ async def served(tmp_path: Path) -> AsyncIterator[Dashboard]:
 
 @pytest.fixture
 async def page(served: Dashboard) -> AsyncIterator[Page]:
-    async with async_playwright() as playwright:
-        browser: Browser = await launch_chromium(playwright)
-        try:
-            context = await browser.new_context(base_url=served.url)
-            context.set_default_timeout(20_000)
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    """A fresh page of Debian's chromium, headless, on the served dashboard."""
+    async with browser_page(served.url, timeout_ms=20_000) as opened:
+        yield opened
 
 
 async def until_tested(served: Dashboard, backup: str, timeout: float = 30) -> None:

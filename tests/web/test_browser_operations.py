@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from tests.web.browser_support import PASSWORD, Dashboard, launch_chromium, serving
+from tests.web.browser_support import PASSWORD, Dashboard, browser_page, serving
 from watchkeeper.auth.model import Role
 from watchkeeper.checklists.model import ItemState, RunState
 from watchkeeper.checklists.runs import get_run
@@ -53,14 +53,8 @@ async def served(tmp_path: Path) -> AsyncIterator[Dashboard]:
 @pytest.fixture
 async def page(served: Dashboard) -> AsyncIterator[Page]:
     """A fresh page of Debian's chromium, headless, on the served dashboard."""
-    async with async_playwright() as playwright:
-        browser: Browser = await launch_chromium(playwright)
-        try:
-            context = await browser.new_context(base_url=served.url)
-            context.set_default_timeout(10_000)
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with browser_page(served.url) as opened:
+        yield opened
 
 
 async def sign_in_as_olive(page: Page) -> None:
