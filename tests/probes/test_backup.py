@@ -13,6 +13,7 @@ from watchkeeper.backups.catalogue import record_failed
 from watchkeeper.backups.runner import run_backup
 from watchkeeper.backups.sources import SourceKind
 from watchkeeper.backups.status import figures_reader
+from watchkeeper.backups.verify import latest_good, verify_backup
 from watchkeeper.config.loader import LoadedConfig, load_config
 from watchkeeper.config.secrets import Secrets
 from watchkeeper.engine.plan import plan_checks
@@ -88,6 +89,27 @@ async def test_a_failed_last_attempt_is_critical_even_with_a_fresh_copy(
     assert result.status is Status.CRITICAL
     assert "expected not last_failed (last_failed = true)" in result.message
     assert result.measurements["last_error"] == "disk full"
+
+
+async def test_a_corrupt_copy_that_fails_its_restore_test_is_critical(
+    any_store: Store, loaded: LoadedConfig
+) -> None:
+    await _take(any_store, loaded, timedelta(hours=3))
+    [backup] = loaded.config.backups
+    with any_store.engine.connect() as connection:
+        entry = latest_good(connection, "app")
+    assert entry is not None and entry.path is not None
+    data = bytearray(entry.path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    entry.path.write_bytes(bytes(data))
+    await verify_backup(
+        any_store.engine, backup, entry, loaded.path.parent, Secrets(), datetime.now(UTC)
+    )
+
+    result = await _run(loaded, any_store, "backup.app")
+
+    assert result.status is Status.CRITICAL
+    assert "expected not verify_failed (verify_failed = true)" in result.message
 
 
 async def test_a_backup_never_taken_is_an_error_saying_so(
