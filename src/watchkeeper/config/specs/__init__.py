@@ -1,0 +1,41 @@
+"""The config of each probe kind: what a user writes under ``http:``, ``tcp:``, ``command:`` …,
+one module per kind. These are plain validated data; the code that runs them lives in
+``watchkeeper.probes``.
+
+To add a kind: a module here with its spec, an entry in SPEC_KINDS, a field on
+``watchkeeper.config.schema.Check``, and its probe in ``watchkeeper.probes``.
+"""
+
+from __future__ import annotations
+
+from watchkeeper.config.specs.backup import BackupSpec
+from watchkeeper.config.specs.base import Spec
+from watchkeeper.config.specs.command import CommandSpec
+from watchkeeper.config.specs.database import DatabaseSpec
+from watchkeeper.config.specs.http import HttpSpec
+from watchkeeper.config.specs.system import SystemSpec
+from watchkeeper.config.specs.tcp import TcpSpec
+from watchkeeper.config.specs.tls import TlsSpec
+
+SPEC_KINDS: dict[str, type[Spec]] = {
+    "http": HttpSpec,
+    "tcp": TcpSpec,
+    "tls": TlsSpec,
+    "command": CommandSpec,
+    "system": SystemSpec,
+    "database": DatabaseSpec,
+    "backup": BackupSpec,
+}
+"""Every probe kind by the key a check names it with."""
+
+__all__ = [
+    "SPEC_KINDS",
+    "BackupSpec",
+    "CommandSpec",
+    "DatabaseSpec",
+    "HttpSpec",
+    "Spec",
+    "SystemSpec",
+    "TcpSpec",
+    "TlsSpec",
+]
