@@ -15,7 +15,6 @@ from watchkeeper.alerting.silences import window_for_check
 from watchkeeper.alerting.worker import AlertWorker
 from watchkeeper.auth import access_log
 from watchkeeper.auth.sessions import prune_sessions
-from watchkeeper.backups.status import figures_reader
 from watchkeeper.backups.worker import BackupWorker
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.config.schema import Config
@@ -23,8 +22,8 @@ from watchkeeper.engine.plan import CheckPlan, plan_checks
 from watchkeeper.engine.runner import Runner
 from watchkeeper.engine.scheduler import Scheduler
 from watchkeeper.incidents.worker import IncidentWorker
-from watchkeeper.probes import ProbeContext
 from watchkeeper.procedures.worker import ProcedureWorker
+from watchkeeper.readers import probe_context
 from watchkeeper.results import Result
 from watchkeeper.store.rollups import SETTLE
 from watchkeeper.store.store import Retention, Store, StoreError
@@ -45,9 +44,7 @@ class Watchkeeper:
     def __init__(self, loaded: LoadedConfig, store: Store) -> None:
         self.loaded = loaded
         self.store = store
-        self.ctx = ProbeContext(
-            backup_figures=figures_reader(store.engine, lambda: self.config.backups)
-        )
+        self.ctx = probe_context(store, lambda: self.config)
         self.runner = Runner(self.ctx, loaded.secrets, compact=True)
         self.writer = ResultWriter(store)
         self.scheduler = Scheduler(

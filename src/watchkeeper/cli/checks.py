@@ -79,8 +79,8 @@ def check(
     store: Annotated[bool, typer.Option(help="Keep the results in the store.")] = True,
 ) -> None:
     """Run checks once now. Exit 0 if all ok, 1 if any warning, 2 if any critical or error."""
-    from watchkeeper.backups.status import figures_reader
     from watchkeeper.engine.once import run_once
+    from watchkeeper.readers import probe_context
 
     loaded = load(config)
     names = set(only or [])
@@ -89,11 +89,11 @@ def check(
         err.print(f"[red]no such check:[/] {', '.join(sorted(unknown))}")
         raise typer.Exit(EXIT_CANNOT_RUN)
     not_stored = None
-    # Backup checks read the catalogue in the store, even when the results are not kept.
+    # Some checks read the store (backups, pushes, other checks' history), even with --no-store.
     st = open_store(loaded) if store or loaded.config.backups else None
     try:
-        figures = figures_reader(st.engine, lambda: loaded.config.backups) if st else None
-        results = asyncio.run(run_once(loaded, names or None, figures))
+        ctx = probe_context(st, lambda: loaded.config)
+        results = asyncio.run(run_once(loaded, names or None, ctx))
         if store and st is not None:
             try:
                 st.insert_results(results)

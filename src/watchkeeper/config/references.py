@@ -16,6 +16,7 @@ def dangling(config: Config) -> list[tuple[Path_, str]]:
     problems: list[tuple[Path_, str]] = []
     checks = {c.name for c in config.checks}
     problems += _backup_checks(config)
+    problems += _chains(config)
     checks |= {backup_check_name(b.name) for b in config.backups}
     channels = set(config.notifications.channels)
 
@@ -125,6 +126,22 @@ def _backup_checks(config: Config) -> list[tuple[Path_, str]]:
                     "check; choose another",
                 )
             )
+    return problems
+
+
+def _chains(config: Config) -> list[tuple[Path_, str]]:
+    """Check that each ``llm_chain`` names ``llm`` checks."""
+    problems: list[tuple[Path_, str]] = []
+    llms = {c.name for c in config.checks if c.llm is not None}
+    for i, check in enumerate(config.checks):
+        for j, name in enumerate(check.llm_chain.providers if check.llm_chain else ()):
+            if name not in llms:
+                problems.append(
+                    (
+                        ("checks", i, "llm_chain", "providers", j),
+                        f"unknown llm check {name!r}{_close(name, llms)}",
+                    )
+                )
     return problems
 
 

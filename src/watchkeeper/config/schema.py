@@ -24,6 +24,8 @@ from watchkeeper.config.specs import (
     CommandSpec,
     DatabaseSpec,
     HttpSpec,
+    LlmChainSpec,
+    LlmSpec,
     Spec,
     SystemSpec,
     TcpSpec,
@@ -122,6 +124,8 @@ class Check(Model):
     system: SystemSpec | None = None
     database: DatabaseSpec | None = None
     backup: BackupSpec | None = None
+    llm: LlmSpec | None = None
+    llm_chain: LlmChainSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

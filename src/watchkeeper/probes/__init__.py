@@ -12,6 +12,8 @@ from watchkeeper.config.specs import (
     CommandSpec,
     DatabaseSpec,
     HttpSpec,
+    LlmChainSpec,
+    LlmSpec,
     Spec,
     SystemSpec,
     TcpSpec,
@@ -22,6 +24,8 @@ from watchkeeper.probes.base import Probe, ProbeContext, ProbeError
 from watchkeeper.probes.command import probe_command
 from watchkeeper.probes.database import probe_database
 from watchkeeper.probes.http import probe_http
+from watchkeeper.probes.llm import probe_llm
+from watchkeeper.probes.llm_chain import probe_llm_chain
 from watchkeeper.probes.system import probe_system
 from watchkeeper.probes.tcp import probe_tcp
 from watchkeeper.probes.tls import probe_tls
@@ -34,6 +38,8 @@ PROBES: dict[type[Spec], Probe[Any]] = {
     SystemSpec: probe_system,
     DatabaseSpec: probe_database,
     BackupSpec: probe_backup,
+    LlmSpec: probe_llm,
+    LlmChainSpec: probe_llm_chain,
 }
 
 

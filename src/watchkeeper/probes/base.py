@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 import aiohttp
 
 from watchkeeper.config.specs import Spec
-from watchkeeper.results import Measurements
+from watchkeeper.results import Measurements, Result
 
 SpecT_contra = TypeVar("SpecT_contra", bound=Spec, contravariant=True)
 
@@ -36,10 +36,14 @@ class Probe(Protocol[SpecT_contra]):
 
 @dataclass
 class ProbeContext:
-    """What probes share across runs: HTTP sessions with their connection pools, and the reader
-    of backup figures from the store (set by whoever opened the store; probes never open it)."""
+    """What probes share across runs: HTTP sessions with their connection pools, and readers of
+    the store, set by whoever opened it (probes never open it): a backup's figures by backup name,
+    a push check's figures (pings, posted values) by check name, and a check's results over the
+    last so many seconds, oldest first."""
 
     backup_figures: Callable[[str], Measurements] | None = None
+    push_figures: Callable[[str], Measurements] | None = None
+    recent_results: Callable[[str, float], Sequence[Result]] | None = None
     _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
 
     def http_session(self, keepalive: bool = True) -> aiohttp.ClientSession:

@@ -123,6 +123,12 @@ class Store:
         with self._transaction("read history") as connection:
             return [result_from_row(row) for row in connection.execute(query)]
 
+    def recent(self, check: str, seconds: float, limit: int = 10_000) -> list[Result]:
+        """Return the results of ``check`` from the last ``seconds`` (at most the newest ``limit``),
+        oldest first: what a probe judging other checks reads."""
+        since = datetime.now(UTC) - timedelta(seconds=seconds)
+        return list(reversed(self.history(check, since=since, limit=limit)))
+
     def rollup(self, now: datetime, settle: timedelta = SETTLE) -> int:
         """Roll up each minute, hour and day bucket that ended ``settle`` before ``now``, once.
 

@@ -13,6 +13,7 @@ from watchkeeper.config.specs.base import Spec
 from watchkeeper.config.specs.command import CommandSpec
 from watchkeeper.config.specs.database import DatabaseSpec
 from watchkeeper.config.specs.http import HttpSpec
+from watchkeeper.config.specs.llm import LlmChainSpec, LlmSpec
 from watchkeeper.config.specs.system import SystemSpec
 from watchkeeper.config.specs.tcp import TcpSpec
 from watchkeeper.config.specs.tls import TlsSpec
@@ -25,6 +26,8 @@ SPEC_KINDS: dict[str, type[Spec]] = {
     "system": SystemSpec,
     "database": DatabaseSpec,
     "backup": BackupSpec,
+    "llm": LlmSpec,
+    "llm_chain": LlmChainSpec,
 }
 """Every probe kind by the key a check names it with."""
 
@@ -34,6 +37,8 @@ __all__ = [
     "CommandSpec",
     "DatabaseSpec",
     "HttpSpec",
+    "LlmChainSpec",
+    "LlmSpec",
     "Spec",
     "SystemSpec",
     "TcpSpec",

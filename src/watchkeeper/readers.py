@@ -1,0 +1,22 @@
+"""The probe context of a process that has the store open: probes that judge backups, pushes or
+other checks' history read it through the callables set here, never by opening the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from watchkeeper.backups.status import figures_reader
+from watchkeeper.config.schema import Config
+from watchkeeper.probes import ProbeContext
+from watchkeeper.store.store import Store
+
+
+def probe_context(store: Store | None, config: Callable[[], Config]) -> ProbeContext:
+    """Given the open store (None: none) and where the config in force is read from, return a
+    ProbeContext whose store readers are set."""
+    if store is None:
+        return ProbeContext()
+    return ProbeContext(
+        backup_figures=figures_reader(store.engine, lambda: config().backups),
+        recent_results=store.recent,
+    )
