@@ -37,6 +37,17 @@ def test_failed_expect_is_critical_and_names_the_value() -> None:
     assert 'expected json.status == "healthy" (json.status = "unhealthy")' in message
 
 
+def test_a_failure_a_probe_put_in_words_follows_the_conditions() -> None:
+    rules = Rules.parse(expect=["available == true"])
+    m = {"available": False, "error": "the API key was refused (HTTP 401) when listing models"}
+    assert judge(rules, m) == (
+        Status.CRITICAL,
+        "expected available == true (available = false)"
+        " — the API key was refused (HTTP 401) when listing models",
+    )
+    assert judge(rules, {"available": True, "error": "stale"}) == (Status.OK, "")
+
+
 def test_missing_measurement_fails_an_expect_but_not_a_threshold() -> None:
     status, message = judge(RULES, {"status": 200, "response_time": 3.0})
     assert status is Status.CRITICAL

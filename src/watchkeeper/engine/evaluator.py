@@ -53,13 +53,20 @@ def judge(rules: Rules, measurements: Measurements) -> tuple[Status, str]:
         if _holds(e, measurements)[0]
     ]
     if failures:
-        return Status.CRITICAL, "; ".join(failures)
+        return Status.CRITICAL, "; ".join(failures) + _said(measurements)
     warnings = [
         f"{e.source} ({_values(e, measurements)})" for e in rules.warn if _holds(e, measurements)[0]
     ]
     if warnings:
         return Status.WARNING, "; ".join(warnings)
     return Status.OK, ""
+
+
+def _said(measurements: Measurements) -> str:
+    # A probe that measured a failure in words (an API's error text) puts it in `error`: the
+    # conditions name the figures, this names the cause.
+    error = measurements.get("error")
+    return f" — {error}" if isinstance(error, str) and error else ""
 
 
 def summarize(rules: Rules, measurements: Measurements, most: int = 3) -> str:
