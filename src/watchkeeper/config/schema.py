@@ -21,11 +21,16 @@ from watchkeeper.config.procedures import Procedure, Runbook
 from watchkeeper.config.specs import (
     SPEC_KINDS,
     BackupSpec,
+    BrowserSpec,
     CommandSpec,
     DatabaseSpec,
+    DepsSpec,
+    GitSpec,
     HttpSpec,
     LlmChainSpec,
     LlmSpec,
+    RedisSpec,
+    SecretsSpec,
     Spec,
     SystemSpec,
     TcpSpec,
@@ -126,6 +131,11 @@ class Check(Model):
     backup: BackupSpec | None = None
     llm: LlmSpec | None = None
     llm_chain: LlmChainSpec | None = None
+    redis: RedisSpec | None = None
+    browser: BrowserSpec | None = None
+    deps: DepsSpec | None = None
+    git: GitSpec | None = None
+    secrets: SecretsSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

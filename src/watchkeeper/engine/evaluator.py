@@ -12,8 +12,16 @@ from watchkeeper.config.units import format_duration
 from watchkeeper.results import Measurements, Status
 
 _DURATION_HINTS = ("_time", "duration", "_expires_in", "_age", "_in")
-_DURATION_NAMES = {"age"}
-_SIZE_HINTS = ("_bytes", "disk_free", "disk_total", "memory_available", "size")
+_DURATION_NAMES = {"age", "uptime", "lcp"}
+_SIZE_HINTS = (
+    "_bytes",
+    "disk_free",
+    "disk_total",
+    "memory_available",
+    "size",
+    "used_memory",
+    "maxmemory",
+)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,16 @@ from typing import Any
 
 from watchkeeper.config.specs import (
     BackupSpec,
+    BrowserSpec,
     CommandSpec,
     DatabaseSpec,
+    DepsSpec,
+    GitSpec,
     HttpSpec,
     LlmChainSpec,
     LlmSpec,
+    RedisSpec,
+    SecretsSpec,
     Spec,
     SystemSpec,
     TcpSpec,
@@ -21,11 +26,16 @@ from watchkeeper.config.specs import (
 )
 from watchkeeper.probes.backup import probe_backup
 from watchkeeper.probes.base import Probe, ProbeContext, ProbeError
+from watchkeeper.probes.browser import probe_browser
 from watchkeeper.probes.command import probe_command
 from watchkeeper.probes.database import probe_database
+from watchkeeper.probes.deps import probe_deps
+from watchkeeper.probes.git import probe_git
 from watchkeeper.probes.http import probe_http
 from watchkeeper.probes.llm import probe_llm
 from watchkeeper.probes.llm_chain import probe_llm_chain
+from watchkeeper.probes.redis import probe_redis
+from watchkeeper.probes.secrets import probe_secrets
 from watchkeeper.probes.system import probe_system
 from watchkeeper.probes.tcp import probe_tcp
 from watchkeeper.probes.tls import probe_tls
@@ -40,6 +50,11 @@ PROBES: dict[type[Spec], Probe[Any]] = {
     BackupSpec: probe_backup,
     LlmSpec: probe_llm,
     LlmChainSpec: probe_llm_chain,
+    RedisSpec: probe_redis,
+    BrowserSpec: probe_browser,
+    DepsSpec: probe_deps,
+    GitSpec: probe_git,
+    SecretsSpec: probe_secrets,
 }
 
 

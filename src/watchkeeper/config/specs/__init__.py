@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from watchkeeper.config.specs.backup import BackupSpec
 from watchkeeper.config.specs.base import Spec
+from watchkeeper.config.specs.browser import BrowserSpec
 from watchkeeper.config.specs.command import CommandSpec
 from watchkeeper.config.specs.database import DatabaseSpec
+from watchkeeper.config.specs.deps import DepsSpec
+from watchkeeper.config.specs.git import GitSpec
 from watchkeeper.config.specs.http import HttpSpec
 from watchkeeper.config.specs.llm import LlmChainSpec, LlmSpec
+from watchkeeper.config.specs.redis import RedisSpec
+from watchkeeper.config.specs.secrets import SecretsSpec
 from watchkeeper.config.specs.system import SystemSpec
 from watchkeeper.config.specs.tcp import TcpSpec
 from watchkeeper.config.specs.tls import TlsSpec
@@ -28,17 +33,27 @@ SPEC_KINDS: dict[str, type[Spec]] = {
     "backup": BackupSpec,
     "llm": LlmSpec,
     "llm_chain": LlmChainSpec,
+    "redis": RedisSpec,
+    "browser": BrowserSpec,
+    "deps": DepsSpec,
+    "git": GitSpec,
+    "secrets": SecretsSpec,
 }
 """Every probe kind by the key a check names it with."""
 
 __all__ = [
     "SPEC_KINDS",
     "BackupSpec",
+    "BrowserSpec",
     "CommandSpec",
     "DatabaseSpec",
+    "DepsSpec",
+    "GitSpec",
     "HttpSpec",
     "LlmChainSpec",
     "LlmSpec",
+    "RedisSpec",
+    "SecretsSpec",
     "Spec",
     "SystemSpec",
     "TcpSpec",

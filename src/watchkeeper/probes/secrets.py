@@ -1,0 +1,275 @@
+"""The secrets probe: scan files for credentials and report where they are, never what they are.
+
+The patterns follow gitleaks' default rules (github.com/gitleaks/gitleaks, config/gitleaks.toml):
+the same token shapes, entropy floors and allowlists, for the providers the guides use, plus its
+generic "name = value" rule split into passwords and other secrets. A finding is ``file:line:kind``;
+the matched text is dropped as soon as it has been judged, and no measurement or message holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import glob
+import math
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchkeeper.config.specs.secrets import SecretsSpec
+from watchkeeper.probes.base import ProbeContext, ProbeError
+from watchkeeper.results import Measurements
+
+_END = r"""(?=[`'"\s;,)}\]]|\\[nr]|$)"""
+"""gitleaks' end of a token: a quote, a space, a separator or the end of the line."""
+
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+    }
+)
+"""Directories a recursive scan does not enter: tool caches and other people's code."""
+
+_BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of secret: its pattern (group 1 is the secret), entropy floor and allowlist."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    entropy: float = 0.0
+    allow: re.Pattern[str] | None = None
+
+
+def _rule(kind: str, regex: str, entropy: float = 0.0, allow: str | None = None) -> Rule:
+    return Rule(kind, re.compile(regex), entropy, re.compile(allow) if allow else None)
+
+
+RULES: tuple[Rule, ...] = (
+    _rule(
+        "aws_access_key", r"\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b", 3, r"EXAMPLE$"
+    ),
+    _rule("github_token", r"\b(gh[pousr]_[0-9a-zA-Z]{36}|github_pat_\w{82})", 3),
+    _rule("gitlab_token", r"\b(glpat-[\w-]{20})", 3),
+    _rule(
+        "openai_key",
+        r"\b(sk-(?:proj|svcacct|admin)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ"
+        r"(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20})"
+        + _END,
+        3,
+    ),
+    _rule("anthropic_key", r"\b(sk-ant-(?:api03|admin01)-[a-zA-Z0-9_\-]{93}AA)" + _END),
+    _rule("stripe_key", r"\b((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99})" + _END, 2),
+    _rule(
+        "slack_token",
+        r"(xoxb-[0-9]{10,13}-[0-9]{10,13}[a-zA-Z0-9-]*|xox[pe](?:-[0-9]{10,13}){3}-[a-zA-Z0-9-]{28,34}"
+        r"|(?i:xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+)|xox[os]-\d+-\d+-\d+-[a-fA-F\d]+)",
+        2,
+    ),
+    _rule(
+        "slack_webhook",
+        r"((?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{43,56})",
+    ),
+    _rule("gcp_api_key", r"\b(AIza[\w-]{35})" + _END, 4),
+    _rule("npm_token", r"(?i)\b(npm_[a-z0-9]{36})" + _END, 2),
+    _rule("pypi_token", r"(pypi-AgEIcHlwaS5vcmc[\w-]{50,1000})", 3),
+    _rule("sendgrid_key", r"\b(SG\.[a-zA-Z0-9=_\-.]{66})" + _END, 2),
+    _rule("huggingface_token", r"\b(hf_[a-zA-Z]{34})" + _END, 2),
+    _rule("twilio_key", r"\b(SK[0-9a-fA-F]{32})\b", 3),
+    _rule(
+        "jwt",
+        r"\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.(?:[a-zA-Z0-9/\\_-]{10,}={0,2})?)" + _END,
+        3,
+    ),
+    _rule("private_key", r"(-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)"),
+    # user:password@ in a URL: DATABASE_URL and REDIS_URL are the usual .env leak.
+    _rule(
+        "url_credentials",
+        r"\b[a-z][a-z0-9+.-]*://[^/\s:@?#{}]+:([^/\s@?#{}]{3,})@[\w.-]+",
+        # References and the words docs put there (`user:password@host`) are not passwords.
+        allow=r"(?i)^(?:\$\w+|\*+|x+|<[^>]*>|pass(?:word)?|pwd|pw|token|secret|changeme)$",
+    ),
+)
+
+_ASSIGNMENT = re.compile(
+    r"""(?<![\w.-])(?P<name>[\w.-]{0,50}?"""
+    r"""(?:(?i:access|auth|credential|creds|key|passw(?:or)?d|pwd|secret|token)|[Aa]pi|API)"""
+    r"""[\w.-]{0,20})[ \t]*["']?[ \t]*(?:=|:=|:|=>|\?=)[ \t]*["'`]?"""
+    r"""(?P<value>[^\s"'`;,()\[\]{}<>]{6,200})(?=$|[\s"'`;,])"""
+)
+"""gitleaks' generic-api-key: a name that says secret, an assignment, and a value."""
+
+_PASSWORD_NAME = re.compile(r"(?i)passw(?:or)?d|pwd")
+_GENERIC_VALUE = re.compile(r"[\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3}")
+"""gitleaks' generic value; passwords may hold any character, other secrets only these."""
+_NOT_SECRET_NAME = re.compile(
+    r"(?i)(?:public|pub)[_.-]?key|key[_.-]?(?:id|name|file|path|size|length|type|alias|vault)"
+    r"|access[_.-]?id|csrf|author|(?:_|\.|-)(?:url|uri|endpoint|host|port|file|path|dir|id|name|"
+    r"type|mode|ttl|timeout|length|size|enabled|header|env|var|field|user(?:name)?)$"
+)
+_REFERENCE = re.compile(r"^(?:\$\{?[\w.:-]+\}?|%[\w]+%|@[\w]+@|\*+|x+|\.+)$", re.IGNORECASE)
+_PLACEHOLDERS = frozenset(
+    {"changeme", "change_me", "password", "secret", "example", "placeholder", "dummy", "redacted",
+     "none", "null", "true", "false", "undefined", "required", "optional", "string", "your_password",
+     "yourpassword", "your-password"}
+)  # fmt: skip
+
+
+def entropy(text: str) -> float:
+    """Given a string, return its Shannon entropy in bits per character."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def scan_line(line: str) -> list[str]:
+    """Given one line, return the kinds of secret it holds (each kind once)."""
+    kinds = [rule.kind for rule in RULES if _matches(rule, line)]
+    if not kinds:
+        for found in _ASSIGNMENT.finditer(line):
+            kind = _generic_kind(found.group("name"), found.group("value"))
+            if kind and kind not in kinds:
+                kinds.append(kind)
+    return kinds
+
+
+def _matches(rule: Rule, line: str) -> bool:
+    for found in rule.pattern.finditer(line):
+        secret = found.group(1)
+        if rule.allow is not None and rule.allow.search(secret):
+            continue
+        if rule.entropy and entropy(secret) < rule.entropy:
+            continue
+        return True
+    return False
+
+
+def _generic_kind(name: str, value: str) -> str | None:
+    if _NOT_SECRET_NAME.search(name) or _REFERENCE.match(value):
+        return None
+    if value.lower() in _PLACEHOLDERS or value.lower().startswith(("your", "<", "example")):
+        return None
+    if _PASSWORD_NAME.search(name):
+        # Passwords are often low-entropy words; identifiers such as `settings.db_password`
+        # are code, not values.
+        return (
+            None if re.fullmatch(r"[A-Za-z]+[._][\w.]+", value) else "generic_password_assignment"
+        )
+    if not _GENERIC_VALUE.fullmatch(value) or re.fullmatch(r"[a-zA-Z_.-]+", value):
+        return None
+    return "generic_secret_assignment" if entropy(value) >= 3.5 else None
+
+
+async def probe_secrets(spec: SecretsSpec, ctx: ProbeContext, timeout: float) -> Measurements:
+    """Given a secrets spec, scan its files and return ``count``, ``findings`` and file counts."""
+    deadline = time.monotonic() + timeout
+    # File reads block: they run in a thread that checks the deadline between files, so it
+    # ends by the timeout even though a thread cannot be cancelled.
+    return await asyncio.to_thread(_scan, spec, deadline)
+
+
+def _scan(spec: SecretsSpec, deadline: float) -> Measurements:
+    findings: list[str] = []
+    scanned = skipped = 0
+    unreadable: list[str] = []
+    matched_any = False
+    for path in _files(spec):
+        matched_any = True
+        if time.monotonic() > deadline:
+            raise ProbeError(f"timed out after scanning {scanned} files")
+        try:
+            if path.stat().st_size > spec.max_file_size:
+                skipped += 1
+                continue
+            data = path.read_bytes()
+        except OSError:
+            unreadable.append(str(path))
+            continue
+        if b"\0" in data[:_BINARY_SNIFF]:
+            skipped += 1
+            continue
+        scanned += 1
+        text = data.decode("utf-8", errors="replace")
+        findings += _scan_text(str(path), text)
+    if not matched_any:
+        raise ProbeError(f"nothing to scan: no file matches {', '.join(spec.paths)}")
+    kinds = Counter(finding.rsplit(":", 1)[1] for finding in findings)
+    return {
+        "count": len(findings),
+        "findings": findings,
+        "kinds": dict(sorted(kinds.items())),
+        "files_scanned": scanned,
+        "files_skipped": skipped,
+        "unreadable": unreadable,
+    }
+
+
+def _scan_text(name: str, text: str) -> list[str]:
+    lines = text.splitlines()
+    found = []
+    for number, line in enumerate(lines, start=1):
+        for kind in scan_line(line):
+            if kind == "private_key" and not _key_body_follows(lines, number):
+                continue
+            found.append(f"{name}:{number}:{kind}")
+    return found
+
+
+def _key_body_follows(lines: list[str], header: int) -> bool:
+    # gitleaks wants 64+ characters of key before the END line: a bare header in code or docs
+    # (a parser, a README) is not a key.
+    body = ""
+    for line in lines[header : header + 40]:
+        if "PRIVATE KEY" in line and line.startswith("-----END"):
+            break
+        if ":" not in line:
+            body += line.strip()
+    return len(body) >= 64 and re.fullmatch(r"[A-Za-z0-9+/=]+", body) is not None
+
+
+def _files(spec: SecretsSpec) -> Iterator[Path]:
+    """Yield every file the spec names, once, in a stable order, without the excluded ones."""
+    seen: set[Path] = set()
+    for entry in spec.paths:
+        if glob.has_magic(entry):
+            matches = glob.glob(entry, recursive=True, include_hidden=True)
+            candidates = [Path(p) for p in sorted(matches)]
+        elif os.path.lexists(entry):
+            candidates = [Path(entry)]
+        else:
+            # A file named outright must be there; only a pattern may match nothing.
+            raise ProbeError(f"not found: {entry}")
+        for candidate in candidates:
+            for path in _walk(candidate) if candidate.is_dir() else [candidate]:
+                if path in seen or not path.is_file() or _excluded(spec, path):
+                    continue
+                seen.add(path)
+                yield path
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(files):
+            yield Path(folder) / name
+
+
+def _excluded(spec: SecretsSpec, path: Path) -> bool:
+    text = path.as_posix()
+    return any(
+        fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(path.name, pattern)
+        for pattern in spec.exclude
+    )
