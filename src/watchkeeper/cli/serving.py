@@ -9,6 +9,7 @@ import typer
 
 from watchkeeper import __version__
 from watchkeeper.cli.common import (
+    EXIT_CANNOT_RUN,
     ConfigOption,
     app,
     err,
@@ -17,6 +18,7 @@ from watchkeeper.cli.common import (
     redact_logs_with,
     run_async,
 )
+from watchkeeper.demo.example import Example
 
 
 @app.command()
@@ -62,8 +64,24 @@ def demo(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="Where to keep the demo's config and store.")
     ] = None,
+    example: Annotated[
+        Example | None,
+        typer.Option(help="Run one guide's procedures file instead of the demo config."),
+    ] = None,
 ) -> None:
     """Start the bundled demo target on loopback and watch it with an example config (SQLite)."""
-    from watchkeeper.demo.run import run_demo
+    from watchkeeper.demo.run import DemoError, run_demo
 
-    run_async(run_demo(port=port, target_port=target_port, directory=directory, console=err))
+    try:
+        run_async(
+            run_demo(
+                port=port,
+                target_port=target_port,
+                directory=directory,
+                console=err,
+                example=example,
+            )
+        )
+    except DemoError as exc:
+        err.print(f"[red]cannot start the demo:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(EXIT_CANNOT_RUN) from None

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from aiohttp import web
@@ -14,16 +15,39 @@ from rich.console import Console
 
 from watchkeeper.auth.accounts import add_user, remove_user
 from watchkeeper.auth.model import Role
-from watchkeeper.config.loader import load_config
+from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
+from watchkeeper.demo.example import Example
 from watchkeeper.demo.target import create_target
 from watchkeeper.service import Watchkeeper
 from watchkeeper.store.store import Store
 from watchkeeper.web.server import serve
 
 
-def demo_config(target: str, target_port: int, port: int, directory: Path) -> str:
-    """Given the target's URL, ports and the demo directory, return the demo config's text."""
-    template = files("watchkeeper.demo").joinpath("watchkeeper.yaml").read_text(encoding="utf-8")
+class DemoError(Exception):
+    """The demo cannot start; the message says why."""
+
+
+def examples_dir() -> Traversable:
+    """Return where the installed package keeps the examples (``watchkeeper/demo/examples``)."""
+    return files("watchkeeper.demo").joinpath("examples")
+
+
+def config_template(example: Example | None, examples: Traversable | None = None) -> str:
+    """Return the demo config's template, or an example's from ``examples`` (the package's)."""
+    if example is None:
+        return files("watchkeeper.demo").joinpath("watchkeeper.yaml").read_text(encoding="utf-8")
+    source = (examples or examples_dir()).joinpath(f"{example.value}.yaml")
+    if not source.is_file():
+        raise DemoError(f"the example {example.value} is not in this installation ({source})")
+    return source.read_text(encoding="utf-8")
+
+
+def demo_config(
+    target: str, target_port: int, port: int, directory: Path, template: str | None = None
+) -> str:
+    """Given the target's URL, ports, the demo directory and a template (the demo config's by
+    default), return the config's text with its placeholders filled."""
+    template = config_template(None) if template is None else template
     values = {
         "target": target,
         "target_port": str(target_port),
@@ -37,6 +61,16 @@ def demo_config(target: str, target_port: int, port: int, directory: Path) -> st
     return template
 
 
+_DEMO_HINTS = """\
+  curl {target}/_demo/fail/health      # the api-health check turns critical
+  curl {target}/_demo/slow/home?ms=800  # the homepage check turns warning
+  curl {target}/_demo/recover"""
+_EXAMPLE_HINTS = """\
+  curl {target}/_demo/fail/PART         # PART: a part listed at {target}/_demo, or all
+  curl {target}/_demo/quota/openai?percent=90   # an LLM provider near its rate limit
+  curl {target}/_demo/recover"""
+
+
 def demo_admin(store: Store) -> str:
     """Give the demo's ``admin`` user a new random password and return it (a demo, so printed)."""
     password = secrets.token_urlsafe(12)
@@ -46,23 +80,59 @@ def demo_admin(store: Store) -> str:
     return password
 
 
-async def run_demo(port: int, target_port: int, directory: Path | None, console: Console) -> None:
-    """Run the demo target and Watchkeeper on loopback until interrupted."""
-    directory = (directory or Path(tempfile.gettempdir()) / "watchkeeper-demo").resolve()
+def demo_dir(example: Example | None) -> Path:
+    """Return the default directory of the demo, or of one example (each keeps its own store)."""
+    name = "watchkeeper-demo" + (f"-{example.value}" if example else "")
+    return Path(tempfile.gettempdir()) / name
+
+
+async def run_demo(
+    port: int,
+    target_port: int,
+    directory: Path | None,
+    console: Console,
+    example: Example | None = None,
+    examples: Traversable | None = None,
+) -> None:
+    """Run the demo target and Watchkeeper (with the demo config or an example) until interrupted.
+
+    Raises DemoError before anything starts when the example is missing or invalid.
+    """
+    template = config_template(example, examples)
+    directory = (directory or demo_dir(example)).resolve()
     directory.mkdir(parents=True, exist_ok=True)
+    config_path = directory / "watchkeeper.yaml"
+    target = f"http://127.0.0.1:{target_port}"
+    config_path.write_text(
+        demo_config(target, target_port, port, directory, template), encoding="utf-8"
+    )
+    try:
+        loaded = load_config(config_path)
+    except ConfigError as exc:
+        problems = "\n".join(str(p) for p in exc.problems)
+        raise DemoError(f"the demo config does not validate:\n{problems}") from None
     runner = web.AppRunner(create_target(directory / "target"), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", target_port)
-    await site.start()
-    target = f"http://127.0.0.1:{target_port}"
-    config_path = directory / "watchkeeper.yaml"
-    config_path.write_text(demo_config(target, target_port, port, directory), encoding="utf-8")
-    loaded = load_config(config_path)
+    try:
+        await web.TCPSite(runner, "127.0.0.1", target_port).start()
+        await _watch(loaded, port, target, config_path, example, console)
+    finally:
+        await runner.cleanup()
+
+
+async def _watch(
+    loaded: LoadedConfig,
+    port: int,
+    target: str,
+    config_path: Path,
+    example: Example | None,
+    console: Console,
+) -> None:
     store = Store.open(loaded.store_url)
     password = demo_admin(store)
     console.print(
         f"""
-[bold]Watchkeeper demo[/]
+[bold]Watchkeeper demo[/]{f" — example [bold]{example.value}[/]" if example else ""}
   demo target      {target}/   (controls: {target}/_demo)
   dashboard        http://127.0.0.1:{port}/   sign in as [bold]admin[/] / [bold]{password}[/]
   status page      http://127.0.0.1:{port}/status   (public)
@@ -72,9 +142,7 @@ async def run_demo(port: int, target_port: int, directory: Path | None, console:
 
 Try, in another terminal:
   watchkeeper status -c {config_path}
-  curl {target}/_demo/fail/health      # the api-health check turns critical
-  curl {target}/_demo/slow/home?ms=800  # the homepage check turns warning
-  curl {target}/_demo/recover
+{_EXAMPLE_HINTS.format(target=target) if example else _DEMO_HINTS.format(target=target)}
 Stop with Ctrl-C.
 """,
         highlight=False,
@@ -83,4 +151,3 @@ Stop with Ctrl-C.
         await serve(Watchkeeper(loaded, store), "127.0.0.1", port)
     finally:
         store.close()
-        await runner.cleanup()

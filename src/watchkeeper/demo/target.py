@@ -1,7 +1,9 @@
-"""A small web app to watch: ``/``, ``/api/health``, ``/admin``, a PWA manifest, a service worker, a log.
+"""A small web app to watch, with what the five guides' checks call: a PWA front, LLM providers,
+agents, a backend, Supabase, Frappe and contribux endpoints, a database and a log.
 
-Parts can be made to fail or slow down through ``/_demo/fail/PART``, ``/_demo/slow/PART?ms=N`` and
-``/_demo/recover``, so a user can watch Watchkeeper notice.
+Parts can be made to fail or slow down through ``/_demo/fail/PART``, ``/_demo/slow/PART?ms=N``,
+a provider's quota used up through ``/_demo/quota/PART?percent=N``, and all of it undone with
+``/_demo/recover``, so a user can watch Watchkeeper notice. The pieces live in ``target_*.py``.
 """
 
 from __future__ import annotations
@@ -10,23 +12,21 @@ import asyncio
 import contextlib
 import html
 import json
+import random
 import sqlite3
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
-PARTS = ("home", "health", "admin", "manifest", "sw")
+from watchkeeper.demo.target_apps import add_app_routes
+from watchkeeper.demo.target_core import PARTS, QUOTA_USED, Target, TargetState
+from watchkeeper.demo.target_llm import add_llm_routes
+from watchkeeper.demo.target_log import TICK_SECONDS, AppLog
+from watchkeeper.demo.target_web import add_web_routes
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<link rel="manifest" href="/manifest.json"></head>
-<body><h1>{title}</h1><p>{text}</p>
-<script>if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js');</script>
-</body></html>
-"""
+__all__ = ["PARTS", "TargetState", "create_target"]
 
 _CONTROL = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Demo controls</title></head><body>
@@ -42,94 +42,40 @@ Newest first; reload the page to see new ones.</p>
 """
 
 
-@dataclass
-class TargetState:
-    """Which parts fail and which are slow (milliseconds)."""
+def create_target(directory: Path, seed: int | None = None) -> web.Application:
+    """Given a directory for its log and database, return the demo target application.
 
-    failing: set[str] = field(default_factory=set)
-    inbox: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=50))
-    slow_ms: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        """Return the state as JSON-ready data."""
-        return {"failing": sorted(self.failing), "slow_ms": self.slow_ms}
-
-
-def create_target(directory: Path) -> web.Application:
-    """Given a directory for its log and database, return the demo target application."""
+    ``seed`` makes the log's random ids and timing repeatable.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    log_path = directory / "app.log"
-    log_path.touch()
     _create_database(directory / "app.db")
-    state = TargetState()
+    log = AppLog(directory / "app.log", random.Random(seed))
+    log.backfill(datetime.now(UTC))
+    target = Target(TargetState(), log)
     app = web.Application()
+    add_web_routes(app, target)
+    add_llm_routes(app, target)
+    add_app_routes(app, target)
+    _add_controls(app, target)
 
-    def log(level: str, message: str) -> None:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        with log_path.open("a", encoding="utf-8") as f:
-            f.write(f"{stamp} {level} {message}\n")
+    async def traffic(app: web.Application) -> AsyncIterator[None]:
+        async def keep_writing() -> None:
+            while True:
+                log.tick(datetime.now(UTC))
+                await asyncio.sleep(TICK_SECONDS)
 
-    async def gate(part: str, request: web.Request) -> web.Response | None:
-        delay = state.slow_ms.get(part, 0)
-        if delay:
-            await asyncio.sleep(delay / 1000)
-        if part in state.failing:
-            log(
-                "ERROR",
-                f"{request.method} {request.path} failed: database connection refused (part={part})",
-            )
-            if part == "health":
-                return web.json_response(
-                    {"status": "unhealthy", "error": "database unreachable"}, status=503
-                )
-            return web.Response(status=500, text="Internal Server Error")
-        log("INFO", f"{request.method} {request.path} 200")
-        return None
+        task = asyncio.create_task(keep_writing())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
-    async def home(request: web.Request) -> web.Response:
-        failed = await gate("home", request)
-        return failed or web.Response(
-            text=_PAGE.format(title="Demo Shop", text="Everything you need, nothing you don't."),
-            content_type="text/html",
-        )
+    app.cleanup_ctx.append(traffic)
+    return app
 
-    async def health(request: web.Request) -> web.Response:
-        failed = await gate("health", request)
-        return failed or web.json_response(
-            {
-                "status": "healthy",
-                "timestamp": datetime.now(UTC).isoformat(),
-                "version": "1.4.2",
-                "database": "ok",
-            }
-        )
 
-    async def admin(request: web.Request) -> web.Response:
-        failed = await gate("admin", request)
-        return failed or web.Response(
-            text=_PAGE.format(title="Admin dashboard", text="LLM providers: all Available."),
-            content_type="text/html",
-        )
-
-    async def manifest(request: web.Request) -> web.Response:
-        failed = await gate("manifest", request)
-        return failed or web.json_response(
-            {
-                "name": "Demo Shop",
-                "short_name": "Shop",
-                "start_url": "/",
-                "display": "standalone",
-                "icons": [{"src": "/icon.png", "sizes": "192x192", "type": "image/png"}],
-            },
-            content_type="application/manifest+json",
-        )
-
-    async def service_worker(request: web.Request) -> web.Response:
-        failed = await gate("sw", request)
-        return failed or web.Response(
-            text="self.addEventListener('fetch', () => {});\n",
-            content_type="application/javascript",
-        )
+def _add_controls(app: web.Application, target: Target) -> None:
+    state = target.state
 
     async def receive(request: web.Request) -> web.Response:
         message = await request.json()
@@ -144,7 +90,13 @@ def create_target(directory: Path) -> web.Application:
             for m in state.inbox
         )
         links = "".join(
-            f'<li>{p}: <a href="/_demo/fail/{p}">fail</a> · <a href="/_demo/slow/{p}?ms=3000">slow</a></li>'
+            f'<li>{p}: <a href="/_demo/fail/{p}">fail</a> · <a href="/_demo/slow/{p}?ms=3000">slow</a>'
+            + (
+                f' · <a href="/_demo/quota/{p}?percent=90">use 90% of quota</a>'
+                if p in QUOTA_USED
+                else ""
+            )
+            + "</li>"
             for p in PARTS
         )
         return web.Response(
@@ -156,44 +108,56 @@ def create_target(directory: Path) -> web.Application:
             content_type="text/html",
         )
 
-    def _parts(name: str) -> list[str]:
+    def parts(name: str, among: tuple[str, ...] = PARTS) -> list[str]:
         if name == "all":
-            return list(PARTS)
-        if name not in PARTS:
-            raise web.HTTPNotFound(text=f"unknown part {name!r}; parts: {', '.join(PARTS)}, all\n")
+            return list(among)
+        if name not in among:
+            raise web.HTTPNotFound(text=f"unknown part {name!r}; parts: {', '.join(among)}, all\n")
         return [name]
 
+    def number(request: web.Request, name: str, default: str, top: int | None = None) -> int:
+        try:
+            value = int(request.query.get(name, default))
+        except ValueError:
+            value = -1
+        if value < 0 or (top is not None and value > top):
+            upto = f" up to {top}" if top is not None else ""
+            raise web.HTTPBadRequest(text=f"{name} must be a whole number from 0{upto}\n")
+        return value
+
     async def fail(request: web.Request) -> web.Response:
-        for part in _parts(request.match_info["part"]):
-            state.failing.add(part)
+        now = datetime.now(UTC)
+        for part in parts(request.match_info["part"]):
+            if part not in state.failing:
+                state.failing.add(part)
+                target.log.burst(now, part)
         return web.json_response(state.as_dict())
 
     async def slow(request: web.Request) -> web.Response:
-        try:
-            ms = int(request.query.get("ms", "3000"))
-        except ValueError:
-            raise web.HTTPBadRequest(text="ms must be a whole number of milliseconds\n") from None
-        for part in _parts(request.match_info["part"]):
+        ms = number(request, "ms", "3000")
+        for part in parts(request.match_info["part"]):
             state.slow_ms[part] = ms
+        return web.json_response(state.as_dict())
+
+    async def quota(request: web.Request) -> web.Response:
+        percent = number(request, "percent", "90", top=100)
+        for part in parts(request.match_info["part"], tuple(QUOTA_USED)):
+            state.quota_used[part] = percent
         return web.json_response(state.as_dict())
 
     async def recover(request: web.Request) -> web.Response:
         state.failing.clear()
         state.slow_ms.clear()
+        state.quota_used = dict(QUOTA_USED)
         return web.json_response(state.as_dict())
 
-    app.router.add_get("/", home)
-    app.router.add_get("/api/health", health)
-    app.router.add_get("/admin", admin)
-    app.router.add_get("/manifest.json", manifest)
-    app.router.add_get("/sw.js", service_worker)
     app.router.add_get("/_demo", control_page)
     app.router.add_post("/_demo/inbox", receive)
     for method in ("GET", "POST"):
         app.router.add_route(method, "/_demo/fail/{part}", fail)
         app.router.add_route(method, "/_demo/slow/{part}", slow)
+        app.router.add_route(method, "/_demo/quota/{part}", quota)
         app.router.add_route(method, "/_demo/recover", recover)
-    return app
 
 
 def _create_database(path: Path) -> None:
