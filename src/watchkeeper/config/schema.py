@@ -29,6 +29,8 @@ from watchkeeper.config.specs import (
     HttpSpec,
     LlmChainSpec,
     LlmSpec,
+    LogSpec,
+    PostgresSpec,
     RedisSpec,
     SecretsSpec,
     Spec,
@@ -136,6 +138,8 @@ class Check(Model):
     deps: DepsSpec | None = None
     git: GitSpec | None = None
     secrets: SecretsSpec | None = None
+    log: LogSpec | None = None
+    postgres: PostgresSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -17,6 +17,8 @@ from watchkeeper.config.specs import (
     HttpSpec,
     LlmChainSpec,
     LlmSpec,
+    LogSpec,
+    PostgresSpec,
     RedisSpec,
     SecretsSpec,
     Spec,
@@ -34,6 +36,8 @@ from watchkeeper.probes.git import probe_git
 from watchkeeper.probes.http import probe_http
 from watchkeeper.probes.llm import probe_llm
 from watchkeeper.probes.llm_chain import probe_llm_chain
+from watchkeeper.probes.log import probe_log
+from watchkeeper.probes.postgres import probe_postgres
 from watchkeeper.probes.redis import probe_redis
 from watchkeeper.probes.secrets import probe_secrets
 from watchkeeper.probes.system import probe_system
@@ -55,6 +59,8 @@ PROBES: dict[type[Spec], Probe[Any]] = {
     DepsSpec: probe_deps,
     GitSpec: probe_git,
     SecretsSpec: probe_secrets,
+    LogSpec: probe_log,
+    PostgresSpec: probe_postgres,
 }
 
 

@@ -92,7 +92,7 @@ async def _probe_postgres(url: str, query: str, timeout: float) -> Measurements:
     except TimeoutError:
         raise ProbeError(f"timed out after {format_duration(timeout)}") from None
     except psycopg.Error as exc:
-        raise ProbeError(_without_secrets(_first_line(exc), url)) from None
+        raise ProbeError(without_password(error_line(exc), url)) from None
     connections, max_connections = stats if stats else (0, 0)
     return {
         "connect_time": connect_time,
@@ -162,12 +162,13 @@ def _open_sqlite(path: str, timeout: float) -> sqlite3.Connection:
         raise ProbeError(f"cannot open SQLite database {path}: {exc}") from None
 
 
-def _first_line(exc: Exception) -> str:
+def error_line(exc: Exception) -> str:
+    """Given a database driver's exception, return its first non-blank line."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
 
 
-def _without_secrets(message: str, url: str) -> str:
+def without_password(message: str, url: str) -> str:
     """Given an error message about ``url``, return it with the URL's password masked."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict

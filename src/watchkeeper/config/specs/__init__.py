@@ -17,6 +17,8 @@ from watchkeeper.config.specs.deps import DepsSpec
 from watchkeeper.config.specs.git import GitSpec
 from watchkeeper.config.specs.http import HttpSpec
 from watchkeeper.config.specs.llm import LlmChainSpec, LlmSpec
+from watchkeeper.config.specs.log import LogSpec
+from watchkeeper.config.specs.postgres import PostgresSpec
 from watchkeeper.config.specs.redis import RedisSpec
 from watchkeeper.config.specs.secrets import SecretsSpec
 from watchkeeper.config.specs.system import SystemSpec
@@ -38,6 +40,8 @@ SPEC_KINDS: dict[str, type[Spec]] = {
     "deps": DepsSpec,
     "git": GitSpec,
     "secrets": SecretsSpec,
+    "log": LogSpec,
+    "postgres": PostgresSpec,
 }
 """Every probe kind by the key a check names it with."""
 
@@ -52,6 +56,8 @@ __all__ = [
     "HttpSpec",
     "LlmChainSpec",
     "LlmSpec",
+    "LogSpec",
+    "PostgresSpec",
     "RedisSpec",
     "SecretsSpec",
     "Spec",
