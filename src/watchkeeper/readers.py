@@ -8,6 +8,7 @@ from collections.abc import Callable
 from watchkeeper.backups.status import figures_reader
 from watchkeeper.config.schema import Config
 from watchkeeper.probes import ProbeContext
+from watchkeeper.store.push import push_reader
 from watchkeeper.store.store import Store
 
 
@@ -19,4 +20,5 @@ def probe_context(store: Store | None, config: Callable[[], Config]) -> ProbeCon
     return ProbeContext(
         backup_figures=figures_reader(store.engine, lambda: config().backups),
         recent_results=store.recent,
+        push_figures=push_reader(store.engine),
     )

@@ -25,6 +25,7 @@ from watchkeeper.incidents.worker import IncidentWorker
 from watchkeeper.procedures.worker import ProcedureWorker
 from watchkeeper.readers import probe_context
 from watchkeeper.results import Result
+from watchkeeper.store.push import prune_pushes
 from watchkeeper.store.rollups import SETTLE
 from watchkeeper.store.store import Retention, Store, StoreError
 from watchkeeper.store.writer import ResultWriter
@@ -262,6 +263,10 @@ class Watchkeeper:
                 access_log.prune, self.store.engine, now - timedelta(seconds=r.access_log)
             )
             await asyncio.to_thread(prune_sessions, self.store.engine, now)
+            # Each series keeps its newest ping and value: a monthly job never looks unpinged.
+            await asyncio.to_thread(
+                prune_pushes, self.store.engine, now - timedelta(seconds=max(r.raw, 86400))
+            )
         except Exception:
             log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)
 

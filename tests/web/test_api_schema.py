@@ -68,6 +68,13 @@ OPERATIONS = [
     "POST /api/tokens",
     "DELETE /api/tokens/{token_id}",
     "GET /api/access-log",
+    "GET /api/ping/{token}",
+    "POST /api/ping/{token}",
+    "GET /api/ping/{token}/start",
+    "POST /api/ping/{token}/start",
+    "GET /api/ping/{token}/fail",
+    "POST /api/ping/{token}/fail",
+    "POST /api/metrics",
 ]
 """Every operation, named here so each is its own test; the first test keeps the list complete.
 
@@ -83,6 +90,9 @@ NO_INVALID_INPUT = {
     "GET /api/procedures",
     "GET /api/runbooks",
     "GET /api/backups",
+    "GET /api/ping/{token}",
+    "GET /api/ping/{token}/start",
+    "GET /api/ping/{token}/fail",
     # Their only input is a name in the path, and any text is a name.
     "GET /api/checks/{name}",
     "POST /api/checks/{name}/run",

@@ -26,10 +26,12 @@ from watchkeeper.config.specs import (
     DatabaseSpec,
     DepsSpec,
     GitSpec,
+    HeartbeatSpec,
     HttpSpec,
     LlmChainSpec,
     LlmSpec,
     LogSpec,
+    MetricSpec,
     PostgresSpec,
     RedisSpec,
     SecretsSpec,
@@ -140,6 +142,8 @@ class Check(Model):
     secrets: SecretsSpec | None = None
     log: LogSpec | None = None
     postgres: PostgresSpec | None = None
+    heartbeat: HeartbeatSpec | None = None
+    metric: MetricSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -14,10 +14,12 @@ from watchkeeper.config.specs import (
     DatabaseSpec,
     DepsSpec,
     GitSpec,
+    HeartbeatSpec,
     HttpSpec,
     LlmChainSpec,
     LlmSpec,
     LogSpec,
+    MetricSpec,
     PostgresSpec,
     RedisSpec,
     SecretsSpec,
@@ -33,10 +35,12 @@ from watchkeeper.probes.command import probe_command
 from watchkeeper.probes.database import probe_database
 from watchkeeper.probes.deps import probe_deps
 from watchkeeper.probes.git import probe_git
+from watchkeeper.probes.heartbeat import probe_heartbeat
 from watchkeeper.probes.http import probe_http
 from watchkeeper.probes.llm import probe_llm
 from watchkeeper.probes.llm_chain import probe_llm_chain
 from watchkeeper.probes.log import probe_log
+from watchkeeper.probes.metric import probe_metric
 from watchkeeper.probes.postgres import probe_postgres
 from watchkeeper.probes.redis import probe_redis
 from watchkeeper.probes.secrets import probe_secrets
@@ -61,6 +65,8 @@ PROBES: dict[type[Spec], Probe[Any]] = {
     SecretsSpec: probe_secrets,
     LogSpec: probe_log,
     PostgresSpec: probe_postgres,
+    HeartbeatSpec: probe_heartbeat,
+    MetricSpec: probe_metric,
 }
 
 

@@ -38,7 +38,7 @@ class Probe(Protocol[SpecT_contra]):
 class ProbeContext:
     """What probes share across runs: HTTP sessions with their connection pools, and readers of
     the store, set by whoever opened it (probes never open it): a backup's figures by backup name,
-    a push check's figures (pings, posted values) by check name, and a check's results over the
+    a push check's figures (pings, posted values) by its spec's ``figures_key``, and a check's results over the
     last so many seconds, oldest first."""
 
     backup_figures: Callable[[str], Measurements] | None = None

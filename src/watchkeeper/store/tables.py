@@ -472,3 +472,35 @@ backup_jobs = Table(
 )
 """When each scheduled backup and restore test last started, and until when a worker holds it:
 the lease that makes several workers on one PostgreSQL run each occurrence once."""
+
+push_pings = Table(
+    "push_pings",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("series", String(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("message", Text()),
+    Index("ix_push_pings_series", "series", "at"),
+)
+"""Every ping (success, start or fail) with the redacted body a job sent, by series: a token's
+SHA-256, never the token (``HeartbeatSpec.series``)."""
+
+push_values = Table(
+    "push_values",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("series", String(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("value", Float(), nullable=False),
+    Index("ix_push_values_series", "series", "at"),
+)
+"""Every posted value, by series: its token's SHA-256 and its name (``MetricSpec.series``)."""
+
+push_series = Table(
+    "push_series",
+    metadata,
+    Column("series", String(), primary_key=True),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+)
+"""When each series was first read by a check: one never pinged is late only from then on."""

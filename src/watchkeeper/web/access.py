@@ -92,6 +92,8 @@ class AccessMiddleware:
 
 def _entry(scope: Scope, status: int) -> Access | None:
     state: dict[str, Any] = scope.get("state", {})
+    if state.get("access_log") is False:
+        return None  # the route said so: its path holds a credential (a push token)
     method = scope["method"]
     action = state.get("action")
     if action is None and method in ("GET", "HEAD", "OPTIONS") and status not in _REFUSED:

@@ -16,6 +16,7 @@ from watchkeeper.service import Watchkeeper
 from watchkeeper.views.dashboard import Dashboard
 from watchkeeper.web import api, metrics, pages
 from watchkeeper.web.access import AccessMiddleware
+from watchkeeper.web.api.push import PingLane
 from watchkeeper.web.security import Gate, SignInRequired
 
 STATIC = Path(__file__).parent / "static"
@@ -39,6 +40,9 @@ def create_app(wk: Watchkeeper) -> FastAPI:
     # A tab on /checks with a thousand checks refetches it every 5 s: compress it.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(AccessMiddleware, engine=wk.store.engine)
+    # Outermost: pings are answered before routing, compression and the access log (their path
+    # holds the token), at thousands a second.
+    app.add_middleware(PingLane)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(SignInRequired)

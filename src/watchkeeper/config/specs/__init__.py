@@ -19,6 +19,7 @@ from watchkeeper.config.specs.http import HttpSpec
 from watchkeeper.config.specs.llm import LlmChainSpec, LlmSpec
 from watchkeeper.config.specs.log import LogSpec
 from watchkeeper.config.specs.postgres import PostgresSpec
+from watchkeeper.config.specs.push import HeartbeatSpec, MetricSpec
 from watchkeeper.config.specs.redis import RedisSpec
 from watchkeeper.config.specs.secrets import SecretsSpec
 from watchkeeper.config.specs.system import SystemSpec
@@ -42,6 +43,8 @@ SPEC_KINDS: dict[str, type[Spec]] = {
     "secrets": SecretsSpec,
     "log": LogSpec,
     "postgres": PostgresSpec,
+    "heartbeat": HeartbeatSpec,
+    "metric": MetricSpec,
 }
 """Every probe kind by the key a check names it with."""
 
@@ -53,10 +56,12 @@ __all__ = [
     "DatabaseSpec",
     "DepsSpec",
     "GitSpec",
+    "HeartbeatSpec",
     "HttpSpec",
     "LlmChainSpec",
     "LlmSpec",
     "LogSpec",
+    "MetricSpec",
     "PostgresSpec",
     "RedisSpec",
     "SecretsSpec",

@@ -3,7 +3,7 @@ backups, users, tokens and the access log."""
 
 from fastapi import APIRouter
 
-from watchkeeper.web.api import admin, alerts, backups, checklists, checks, incidents
+from watchkeeper.web.api import admin, alerts, backups, checklists, checks, incidents, push
 from watchkeeper.web.api.models import ERRORS
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -13,5 +13,6 @@ router.include_router(incidents.router)
 router.include_router(checklists.router)
 router.include_router(backups.router)
 router.include_router(admin.router)
+router.include_router(push.router)
 
 __all__ = ["router"]
