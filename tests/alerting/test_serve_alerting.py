@@ -59,8 +59,10 @@ class Serve:
     def __init__(self, config: Path) -> None:
         self.config = config
         self.proc: asyncio.subprocess.Process | None = None
+        self.port = 0
 
     async def start(self) -> None:
+        self.port = free_port()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -69,7 +71,7 @@ class Serve:
             "-c",
             str(self.config),
             "--port",
-            str(free_port()),
+            str(self.port),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
             env=cli_env(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import sys
 import tempfile
@@ -17,6 +19,7 @@ from watchkeeper.auth.accounts import add_user, remove_user
 from watchkeeper.auth.model import Role
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.demo.example import Example
+from watchkeeper.demo.feeder import feed
 from watchkeeper.demo.target import create_target
 from watchkeeper.service import Watchkeeper
 from watchkeeper.store.store import Store
@@ -147,7 +150,12 @@ Stop with Ctrl-C.
 """,
         highlight=False,
     )
+    # Stands in for the jobs and agents that would ping and post from elsewhere.
+    feeder = asyncio.create_task(feed(loaded.config, f"http://127.0.0.1:{port}", target))
     try:
         await serve(Watchkeeper(loaded, store), "127.0.0.1", port)
     finally:
+        feeder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feeder
         store.close()
