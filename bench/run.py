@@ -20,8 +20,10 @@ In one run, against nginx serving a small JSON file on 127.0.0.1:
 7. ``backups`` (issue 6): taking and restore-testing a ~200 MB SQLite database and a ~200 MB
    PostgreSQL table, the idle backup pass of ``serve`` with 100 scheduled backups, and the status
    of 100 backups with 1,000 catalogue entries each (see backups.py).
+8. ``heartbeat`` (issue 7): heartbeat pings per second accepted and stored by a real
+   ``watchkeeper serve``, on SQLite and on PostgreSQL (see heartbeat.py).
 
-Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard,operations,backups]
+Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard,operations,backups,heartbeat]
 [--checks N] [--seconds S]``. Installs nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as
 root). Each workload runs in its own process (see workloads.py); every process started is stopped
 before the script ends.
@@ -48,7 +50,18 @@ import psutil
 import servers
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("reference", "pipeline", "lag", "alerts", "dashboard", "operations", "backups")
+PARTS = (
+    "reference",
+    "pipeline",
+    "lag",
+    "alerts",
+    "dashboard",
+    "operations",
+    "backups",
+    "heartbeat",
+)
+PINGS_TARGET = 2500.0
+"""Stored heartbeat pings a second on this 2-core machine: ten times Healthchecks.io's ~250/s."""
 
 PIPELINE_KEEPALIVE_TARGET = 5000.0
 LAG_P99_TARGET_MS = 50.0
@@ -301,6 +314,29 @@ def operations(rows: list[Row]) -> None:
     )
 
 
+def heartbeat(rows: list[Row]) -> None:
+    """Measure heartbeat ingest with heartbeat.py in its own process."""
+    say("heartbeat: pings through a real serve, SQLite then PostgreSQL …")
+    done = subprocess.run(
+        [sys.executable, str(HERE / "heartbeat.py")],
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=600,
+    )
+    got = json.loads(done.stdout.decode().splitlines()[-1])
+    for run in got["heartbeat_ingest"]:
+        rows.append(
+            Row(
+                f"heartbeat pings, {run['store']} store, wrk -t1 -c64 for {run['seconds']:.0f} s: "
+                "stored/s (accepted/s; lost; p50 / p99)",
+                f"{run['stored_per_second']:,} ({run['accepted_per_second']:,}; {run['lost']}; "
+                f"{run['latency_p50']} / {run['latency_p99']})",
+                f">= {PINGS_TARGET:,.0f}/s, none lost",
+                verdict(run["stored_per_second"] >= PINGS_TARGET and run["lost"] == 0),
+            )
+        )
+
+
 def backups(rows: list[Row]) -> None:
     """Measure big backups, the idle backup pass and the backups' status with backups.py in its
     own process."""
@@ -448,6 +484,8 @@ def main() -> None:
             operations(rows)
         if "backups" in parts:
             backups(rows)
+        if "heartbeat" in parts:
+            heartbeat(rows)
     print()
     print(report(rows))
 
