@@ -167,3 +167,29 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b or (a != a and b != b))
+
+
+def test_paths_of_file_reading_checks_count_from_the_config_files_directory(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "watchkeeper.yaml").write_text(
+        """\
+checks:
+  - {name: env, secrets: {paths: [".env", "config/**/*.yaml"]}}
+  - {name: errors, log: {paths: ["logs/*.log", "/var/log/app.log"]}}
+  - {name: repo, git: {path: "."}}
+  - {name: audit, deps: {tool: npm-audit, path: "../web"}}
+"""
+    )
+
+    checks = {c.name: c for c in load_config(site / "watchkeeper.yaml").config.checks}
+
+    root = site.resolve()
+    assert checks["env"].secrets is not None
+    assert checks["env"].secrets.paths == (f"{root}/.env", f"{root}/config/**/*.yaml")
+    assert checks["errors"].log is not None
+    assert checks["errors"].log.paths == (f"{root}/logs/*.log", "/var/log/app.log")
+    assert checks["repo"].git is not None and checks["repo"].git.path == str(root)
+    assert checks["audit"].deps is not None and checks["audit"].deps.path == f"{root}/../web"

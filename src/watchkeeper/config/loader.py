@@ -92,6 +92,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(str(path), 1, 1, f"not UTF-8 text: {exc.reason}")]) from None
     config, secrets = parse_config_text(text, str(path), os.environ if env is None else env)
+    config = config.rooted(file.parent.resolve())
     return LoadedConfig(config=config, path=file, secrets=secrets)
 
 

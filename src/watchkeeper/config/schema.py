@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -183,6 +184,13 @@ class Check(Model):
         """Return the probe kind this check uses, e.g. ``http``."""
         return next(k for k in SPEC_KINDS if getattr(self, k) is not None)
 
+    def rooted(self, base: Path) -> Check:
+        """Given the config file's directory, return this check with its probe's relative paths
+        made absolute under it."""
+        spec = self.spec
+        rooted = spec.rooted(base)
+        return self if rooted is spec else self.model_copy(update={self.kind: rooted})
+
     @property
     def spec(self) -> Spec:
         """Return the probe's spec."""
@@ -223,6 +231,11 @@ class Config(Model):
     def backup(self, name: str) -> Backup | None:
         """Return the backup called ``name``, if there is one."""
         return next((b for b in self.backups if b.name == name), None)
+
+    def rooted(self, base: Path) -> Config:
+        """Given the config file's directory, return this config with the checks' relative paths
+        made absolute under it."""
+        return self.model_copy(update={"checks": tuple(c.rooted(base) for c in self.checks)})
 
     def with_backup_checks(self) -> Config:
         """Return this config with each backup's own check added: ``backup.NAME``, which fails

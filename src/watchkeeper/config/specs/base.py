@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
 
 class Spec(BaseModel):
-    """Base of every probe spec: unknown keys are errors, and a default ``expect``."""
+    """Base of every probe spec: unknown keys are errors, a default ``expect``, and the fields
+    holding file paths (``path_fields``), which count from the config file's directory."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     default_expect: ClassVar[tuple[str, ...]] = ()
+    path_fields: ClassVar[tuple[str, ...]] = ()
+
+    def rooted(self, base: Path) -> Self:
+        """Given the config file's directory, return this spec with its relative paths (and
+        patterns) made absolute under it: a service's working directory is no guide to them."""
+        changed: dict[str, object] = {}
+        for name in self.path_fields:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                changed[name] = _under(base, value)
+            elif isinstance(value, Sequence):
+                changed[name] = tuple(_under(base, v) for v in value)
+        return self.model_copy(update=changed) if changed else self
+
+
+def _under(base: Path, path: str) -> str:
+    expanded = Path(path).expanduser()
+    return str(expanded if expanded.is_absolute() else base / expanded)

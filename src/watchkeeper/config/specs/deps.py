@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
@@ -27,6 +28,8 @@ class DepsSpec(Spec):
     ``low``, ``vulnerable_packages`` (audits) or ``outdated``, ``outdated_packages``."""
 
     tool: DepsTool
+    path_fields: ClassVar[tuple[str, ...]] = ("path",)
+
     path: str = Field(description="the project directory the tool runs in")
     program: str | None = Field(
         default=None,

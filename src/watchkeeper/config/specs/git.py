@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from watchkeeper.config.specs.base import Spec
@@ -10,6 +12,8 @@ from watchkeeper.config.specs.base import Spec
 class GitSpec(Spec):
     """A repository's working copy → ``clean``, ``changed_files``, ``untracked``, ``ahead``,
     ``behind``, ``last_commit_age``, ``branch``, ``head``."""
+
+    path_fields: ClassVar[tuple[str, ...]] = ("path",)
 
     path: str = Field(description="a directory inside the repository")
     remote_branch: str | None = Field(

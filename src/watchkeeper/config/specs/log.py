@@ -41,6 +41,8 @@ class LogSpec(Spec):
 
     default_expect: ClassVar[tuple[str, ...]] = ("not burst",)
 
+    path_fields: ClassVar[tuple[str, ...]] = ("paths",)
+
     paths: tuple[str, ...] = Field(
         description="files or globs; rotated files (app.log.1 …) count when a glob names them"
     )

@@ -15,6 +15,8 @@ class SecretsSpec(Spec):
 
     default_expect: ClassVar[tuple[str, ...]] = ("count == 0",)
 
+    path_fields: ClassVar[tuple[str, ...]] = ("paths",)
+
     paths: tuple[str, ...] = Field(
         description="files, directories (scanned recursively) or glob patterns (`**` allowed)"
     )
