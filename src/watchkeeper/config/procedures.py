@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -22,8 +23,54 @@ class StepKind(StrEnum):
     MANUAL = "manual"
 
 
+class MaintenanceOperation(StrEnum):
+    """What a maintenance step does to a PostgreSQL database."""
+
+    VACUUM_ANALYZE = "vacuum_analyze"
+    ANALYZE = "analyze"
+    VACUUM = "vacuum"
+
+    @property
+    def sql(self) -> str:
+        """Return the statement's verb, e.g. ``VACUUM (ANALYZE)``."""
+        return {"vacuum_analyze": "VACUUM (ANALYZE)", "analyze": "ANALYZE", "vacuum": "VACUUM"}[
+            self.value
+        ]
+
+
+class Maintenance(Model):
+    """``VACUUM``/``ANALYZE`` on a PostgreSQL database whose URL is in an environment variable
+    (so that no password is ever on a command line), for some tables or the whole database."""
+
+    url_env: str = Field(default="DATABASE_URL", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    operation: MaintenanceOperation = MaintenanceOperation.VACUUM_ANALYZE
+    tables: tuple[str, ...] = ()
+
+    def argv(self) -> tuple[str, ...]:
+        """Return the command that does it: ``watchkeeper maintain`` with this Python."""
+        tables = [arg for table in self.tables for arg in ("--table", table)]
+        return (
+            sys.executable,
+            "-m",
+            "watchkeeper",
+            "maintain",
+            "--url-env",
+            self.url_env,
+            "--operation",
+            self.operation.value,
+            *tables,
+        )
+
+    @property
+    def label(self) -> str:
+        """Return how the step reads, e.g. ``VACUUM (ANALYZE) users, orders ($DATABASE_URL)``."""
+        what = ", ".join(self.tables) or "the whole database"
+        return f"{self.operation.sql} {what} (${self.url_env})"
+
+
 class Step(Model):
-    """One step: ``check: NAME``, ``run: [argv…]`` or ``manual: what a person verifies``."""
+    """One step: ``check: NAME``, ``run: [argv…]``, ``maintenance: {…}`` (a run step doing
+    VACUUM/ANALYZE) or ``manual: what a person verifies``."""
 
     check: str | None = None
     run: tuple[str, ...] | None = None
@@ -31,6 +78,19 @@ class Step(Model):
     title: str | None = Field(default=None, description="how the step reads; default from the step")
     timeout: Duration = 300.0
     confirm: bool = Field(default=False, description="runbooks: ask before running this step")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _maintenance(cls, data: Any) -> Any:
+        # A maintenance step is a run step of `watchkeeper maintain`: the runs, logs, timeouts and
+        # claims of run steps serve it unchanged.
+        if not isinstance(data, dict) or "maintenance" not in data:
+            return data
+        if "run" in data:
+            raise ValueError("a step has exactly one of check:, run:, maintenance: or manual:")
+        rest = {k: v for k, v in data.items() if k != "maintenance"}
+        maintenance = Maintenance.model_validate(data["maintenance"] or {})
+        return {"title": maintenance.label, **rest, "run": maintenance.argv()}
 
     @field_validator("run", mode="before")
     @classmethod
