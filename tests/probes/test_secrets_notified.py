@@ -1,5 +1,6 @@
-"""A secret found by a secrets check reaches no notification and no byte of the store: a real
-``watchkeeper serve`` scans a file, alerts a real webhook, and the store file is searched."""
+"""A secret found by a secrets check reaches no output, no notification and no byte of the store:
+``watchkeeper check`` prints its findings, a real ``watchkeeper serve`` alerts a real webhook, and
+the store file is searched."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.alerting.receivers import WebhookReceiver
 from tests.alerting.test_serve_alerting import Serve, outbox_rows, serve, until
+from tests.cli_run import run_cli
 from tests.probes.test_secrets import SECRETS
 
 __all__ = ["serve"]  # the fixture, used by name
@@ -58,3 +60,20 @@ checks:
         for piece in pieces:
             assert piece not in str(hook.received), kind
             assert piece.encode() not in stored, kind
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+async def test_a_secret_found_is_not_in_the_output_of_watchkeeper_check(
+    tmp_path: Path, as_json: bool
+) -> None:
+    secret = SECRETS["stripe_key"]
+    (tmp_path / ".env").write_text(f"STRIPE_SECRET_KEY={secret}\n")
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text("checks:\n  - {name: env-secrets, secrets: {paths: ['.env']}}\n")
+
+    ran = await run_cli("check", "-c", config, *(["--json"] if as_json else []), cwd=tmp_path)
+
+    assert ran.code == 2, ran.stderr  # critical: a secret was found
+    assert (".env:1:stripe_key" if as_json else "(count = 1)") in ran.stdout
+    for i in range(0, len(secret) - 8, 4):
+        assert secret[i : i + 8] not in ran.stdout + ran.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,12 +25,19 @@ if TYPE_CHECKING:
 # No sandbox: services often run as root in a container. The rest keeps chromium off the
 # network except for the page, and quiet.
 CHROMIUM_ARGS = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
 )
+
+
+
+def chromium_args() -> list[str]:
+    """Return Chromium's arguments: its sandbox stays on, except as root, where it cannot start."""
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    return [*CHROMIUM_ARGS, *(["--no-sandbox"] if as_root else [])]
+
 
 _SETTLE = 3.0
 """Seconds to wait after the load event for the network to go quiet (late shifts, lazy images);
@@ -90,7 +98,7 @@ async def probe_browser(spec: BrowserSpec, ctx: ProbeContext, timeout: float) ->
                 async with asyncio.timeout(timeout):
                     browser = await playwright.chromium.launch(
                         executable_path=spec.chromium,
-                        args=list(CHROMIUM_ARGS),
+                        args=chromium_args(),
                         timeout=timeout * 1000,
                     )
                     return await _measure(browser, spec, deadline)
