@@ -2,7 +2,9 @@
 placeholders are filled, and each check in it gives a real result against the demo target.
 
 The target runs on loopback; the examples' PostgreSQL and Redis are a real server each, given to
-the config as ``DATABASE_URL`` and ``REDIS_URL``. Before the checks run, the test does what a day
+the config as ``DATABASE_URL`` and ``REDIS_URL``; the project the dependency, git and secrets
+checks look at is the demo's own (made as ``watchkeeper demo`` makes it), and the push tokens are
+random ones, as the demo gives them. Before the checks run, the test does what a day
 of running would have done: backups taken and restore-tested, pings and values posted to the
 push checks, and the llm checks run and stored so that a fallback chain has results to judge.
 """
@@ -22,9 +24,13 @@ from watchkeeper.backups.runner import run_backup
 from watchkeeper.backups.verify import VerifyOutcome, verify_latest
 from watchkeeper.config.loader import LoadedConfig, load_config
 from watchkeeper.config.specs import LlmChainSpec
+from watchkeeper.config.specs.deps import DepsSpec, DepsTool
+from watchkeeper.config.specs.git import GitSpec
 from watchkeeper.config.specs.push import HeartbeatSpec, MetricSpec, PingKind
+from watchkeeper.config.specs.secrets import SecretsSpec
 from watchkeeper.demo.example import Example
-from watchkeeper.demo.run import demo_config
+from watchkeeper.demo.project import create_project
+from watchkeeper.demo.run import demo_config, demo_tokens, project_dir
 from watchkeeper.engine.once import run_once
 from watchkeeper.readers import probe_context
 from watchkeeper.results import Result, Status
@@ -36,10 +42,12 @@ EXAMPLES = sorted((Path(watchkeeper.demo.__file__).parent / "examples").glob("*.
 
 def filled(example: Path, directory: Path, target: str, target_port: int) -> Path:
     """Write ``example`` with its placeholders filled as ``watchkeeper demo`` fills them (the
-    target's files under ``directory/target``); return the written config's path."""
+    target's files under ``directory/target``), and make the demo's project; return the written
+    config's path."""
     text = demo_config(target, target_port, free_port(), directory, example.read_text())
     path = directory / "watchkeeper.yaml"
     path.write_text(text, encoding="utf-8")
+    create_project(project_dir(directory))
     return path
 
 
@@ -50,14 +58,15 @@ def errors(results: list[Result]) -> str:
 
 def test_every_example_file_is_one_that_the_demo_can_run() -> None:
     assert EXAMPLES
-    assert {p.stem for p in EXAMPLES} <= {e.value for e in Example}
+    assert {p.stem for p in EXAMPLES} == {e.value for e in Example}
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_the_example_validates(example: Path, tmp_path: Path) -> None:
-    # Nothing set in the environment: every ${VAR:-default} falls back to its default.
+    # Nothing set in the environment but the demo's push tokens: every ${VAR:-default} falls back
+    # to its default.
     path = filled(example, tmp_path, "http://127.0.0.1:8000", 8000)
-    loaded = load_config(path, env={})
+    loaded = load_config(path, env=demo_tokens(example.read_text(), {}))
     assert loaded.config.checks
     assert loaded.config.procedures
 
@@ -99,7 +108,8 @@ async def test_every_check_of_the_example_measures_the_demo_target(
     port = int(target.url.rsplit(":", 1)[1])
     path = filled(example, target.directory.parent, target.url, port)
     with redis_server(tmp_path) as redis_url:
-        loaded = load_config(path, env={"DATABASE_URL": postgres_url, "REDIS_URL": redis_url})
+        env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url}
+        loaded = load_config(path, env={**env, **demo_tokens(example.read_text(), env)})
         config = loaded.config
         store = Store.open(loaded.store_url)
         try:
@@ -123,3 +133,18 @@ async def test_every_check_of_the_example_measures_the_demo_target(
     assert not errors(results), (
         f"checks of {example.name} that could not measure:\n{errors(results)}"
     )
+    # The demo project: lodash 4.17.4 has a critical advisory, so every npm audit fails (the
+    # honest result); its tree is clean and it holds no secret until one is planted.
+    status = {r.check: r.status for r in results}
+    for check in config.checks:
+        if isinstance(check.spec, DepsSpec) and check.spec.tool is DepsTool.NPM_AUDIT:
+            assert status[check.name] is Status.CRITICAL, check.name
+        if isinstance(check.spec, GitSpec | SecretsSpec):
+            assert status[check.name] is Status.OK, check.name
+
+
+def test_no_example_gives_a_push_token_a_default() -> None:
+    # A default would be a credential every copy of the file shares.
+    for example in EXAMPLES:
+        text = example.read_text()
+        assert "_TOKEN:-" not in text, example.name

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
 import secrets
 import sys
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -20,6 +23,7 @@ from watchkeeper.auth.model import Role
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
 from watchkeeper.demo.example import Example
 from watchkeeper.demo.feeder import feed
+from watchkeeper.demo.project import ProjectError, create_project
 from watchkeeper.demo.target import create_target
 from watchkeeper.service import Watchkeeper
 from watchkeeper.store.store import Store
@@ -57,11 +61,31 @@ def demo_config(
         "port": str(port),
         "app_db": str(directory / "target" / "app.db"),
         "app_log": str(directory / "target" / "app.log"),
+        "project": str(project_dir(directory)),
         "python": sys.executable,
     }
     for key, value in values.items():
         template = template.replace("{" + key + "}", value)
     return template
+
+
+def project_dir(directory: Path) -> Path:
+    """Return where the demo directory keeps the project the examples audit (``{project}``)."""
+    return directory / "project"
+
+
+_TOKEN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*_TOKEN)\}")
+
+
+def demo_tokens(template: str, env: Mapping[str, str]) -> dict[str, str]:
+    """Given a config template and an environment, return a random value for each push token
+    the template reads without a default (``${NAME_TOKEN}``) and ``env`` does not set.
+
+    The examples give no default so that a copied file holds no known credential; the demo's
+    stand-in jobs and agents read the same values from the config loaded with these."""
+    return {
+        name: secrets.token_urlsafe(24) for name in sorted(set(_TOKEN.findall(template)) - set(env))
+    }
 
 
 _DEMO_HINTS = """\
@@ -110,7 +134,12 @@ async def run_demo(
         demo_config(target, target_port, port, directory, template), encoding="utf-8"
     )
     try:
-        loaded = load_config(config_path)
+        await asyncio.to_thread(create_project, project_dir(directory))
+    except ProjectError as exc:
+        raise DemoError(str(exc)) from None
+    try:
+        tokens = demo_tokens(template, os.environ)
+        loaded = load_config(config_path, env={**os.environ, **tokens})
     except ConfigError as exc:
         problems = "\n".join(str(p) for p in exc.problems)
         raise DemoError(f"the demo config does not validate:\n{problems}") from None
@@ -118,7 +147,7 @@ async def run_demo(
     await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", target_port).start()
-        await _watch(loaded, port, target, config_path, example, console)
+        await _watch(loaded, port, target, config_path, example, console, tokens)
     finally:
         await runner.cleanup()
 
@@ -130,8 +159,11 @@ async def _watch(
     config_path: Path,
     example: Example | None,
     console: Console,
+    tokens: Mapping[str, str],
 ) -> None:
     store = Store.open(loaded.store_url)
+    # The CLI reads the config with the same tokens (a demo's, so printed like the password).
+    env = "".join(f"{name}={value} " for name, value in tokens.items())
     password = demo_admin(store)
     console.print(
         f"""
@@ -144,7 +176,7 @@ async def _watch(
   store            {store.display_url}
 
 Try, in another terminal:
-  watchkeeper status -c {config_path}
+  {env}watchkeeper status -c {config_path}
 {_EXAMPLE_HINTS.format(target=target) if example else _DEMO_HINTS.format(target=target)}
 Stop with Ctrl-C.
 """,

@@ -1,5 +1,6 @@
 """A small web app to watch, with what the five guides' checks call: a PWA front, LLM providers,
-agents, a backend, Supabase, Frappe and contribux endpoints, a database and a log.
+agents, a backend, Supabase, Frappe and contribux endpoints, a database, a log, and the advisory
+services the demo project's dependency audits ask.
 
 Parts can be made to fail or slow down through ``/_demo/fail/PART``, ``/_demo/slow/PART?ms=N``,
 a provider's quota used up through ``/_demo/quota/PART?percent=N``, and all of it undone with
@@ -24,6 +25,7 @@ from watchkeeper.demo.target_apps import add_app_routes
 from watchkeeper.demo.target_core import PARTS, QUOTA_USED, Target, TargetState
 from watchkeeper.demo.target_llm import add_llm_routes
 from watchkeeper.demo.target_log import TICK_SECONDS, AppLog
+from watchkeeper.demo.target_registry import add_registry_routes
 from watchkeeper.demo.target_web import add_web_routes
 
 __all__ = ["PARTS", "TargetState", "create_target"]
@@ -56,6 +58,7 @@ def create_target(directory: Path, seed: int | None = None) -> web.Application:
     add_web_routes(app, target)
     add_llm_routes(app, target)
     add_app_routes(app, target)
+    add_registry_routes(app)
     _add_controls(app, target)
 
     async def traffic(app: web.Application) -> AsyncIterator[None]:
