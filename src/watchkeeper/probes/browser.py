@@ -32,7 +32,6 @@ CHROMIUM_ARGS = (
 )
 
 
-
 def chromium_args() -> list[str]:
     """Return Chromium's arguments: its sandbox stays on, except as root, where it cannot start."""
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
