@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pytest
 from aiohttp import web
 from packaging.version import Version
 
+from tests.probes.silent_server import assert_no_process_left, live_children, silent_port
 from watchkeeper.config.specs.deps import DepsSpec, DepsTool
 from watchkeeper.engine.evaluator import Rules, judge
 from watchkeeper.probes.base import ProbeContext, ProbeError
@@ -248,6 +250,44 @@ async def test_a_missing_project_is_an_error(tmp_path: Path, ctx: ProbeContext) 
         await probe_deps(gone, ctx, timeout=10)
     with pytest.raises(ProbeError, match=r"no package\.json in"):
         await probe_deps(empty, ctx, timeout=10)
+
+
+@pytest.mark.parametrize("tool", [DepsTool.PIP_AUDIT, DepsTool.NPM_AUDIT])
+async def test_a_hung_advisory_service_ends_at_the_timeout_leaving_no_process(
+    tool: DepsTool, ctx: ProbeContext
+) -> None:
+    with silent_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        spec = (
+            DepsSpec(
+                tool=tool,
+                path=str(FIXTURES / "python-project"),
+                requirements="requirements.txt",
+                resolve=False,
+                osv_url=f"{url}/v1/query",
+            )
+            if tool is DepsTool.PIP_AUDIT
+            else DepsSpec(tool=tool, path=str(FIXTURES / "npm-project"), registry=url)
+        )
+        before, started = live_children(), time.monotonic()
+        with pytest.raises(
+            ProbeError, match=rf"^{tool}: timed out after 3s; killed process group"
+        ) as failed:
+            await probe_deps(spec, ctx, timeout=3)
+        # The timeout, plus at most the grace a SIGTERM gets before SIGKILL.
+        assert time.monotonic() - started < 3 + 2
+
+    assert_no_process_left(str(failed.value), before)
+
+
+def test_a_registry_or_advisory_url_with_credentials_is_refused() -> None:
+    # The URL goes on the command line (ps shows it): the error says why without repeating it.
+    with pytest.raises(ValueError, match=r"registry\n.*must not hold credentials") as refused:
+        DepsSpec(tool=DepsTool.NPM_AUDIT, path=".", registry="https://ci:hunter2@npm.example.com/")
+    assert "hunter2" not in str(refused.value).split("[type=")[0]
+    with pytest.raises(ValueError, match="must not hold credentials"):
+        DepsSpec(tool=DepsTool.PIP_AUDIT, path=".", osv_url="https://tok@osv.example.com/v1/query")
+    assert DepsSpec(tool=DepsTool.NPM_AUDIT, path=".", registry="https://npm.example.com/")
 
 
 def test_options_of_one_tool_are_refused_for_another() -> None:

@@ -121,3 +121,12 @@ def test_a_long_token_is_never_kept_in_a_fingerprint(token: str) -> None:
     text = fingerprint(f"ERROR auth failed with {token}").text
 
     assert token not in text or re.fullmatch(r"(?:[A-Z]+[a-z]{2,})+", token)
+
+
+def test_short_passwords_are_masked_and_do_not_split_a_kind() -> None:
+    first = fingerprint("ERROR auth failed for redis://:hunter2@cache:6379 password=abc123")
+    second = fingerprint("ERROR auth failed for redis://:s3cret@cache:6379 password=letmein9")
+
+    assert first == second
+    assert first.text == ("ERROR auth failed for redis://:<redacted>@cache:<n> password=<redacted>")
+    assert redact_tokens("DSN postgres://app:hunter2@db/x") == "DSN postgres://app:<redacted>@db/x"

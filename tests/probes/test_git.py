@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.probes.silent_server import assert_no_process_left, live_children, silent_port
 from watchkeeper.config.specs.git import GitSpec
 from watchkeeper.engine.evaluator import Rules, judge
 from watchkeeper.probes.base import ProbeContext, ProbeError
@@ -194,3 +195,23 @@ async def test_a_token_in_the_remote_url_is_not_repeated(
         await probe_git(GitSpec(path=str(repo), fetch=True), ctx, timeout=10)
 
     assert token not in str(failed.value)
+
+
+@pytest.mark.parametrize("scheme", ["git", "http"])
+async def test_a_fetch_from_a_silent_remote_ends_at_the_timeout_leaving_no_process(
+    tmp_path: Path, scheme: str, ctx: ProbeContext
+) -> None:
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    commit(repo, "one")
+    with silent_port() as port:
+        git(repo, "remote", "add", "origin", f"{scheme}://127.0.0.1:{port}/r.git")
+        before, started = live_children(), time.monotonic()
+        with pytest.raises(
+            ProbeError, match=r"^git fetch: timed out after 2s; killed process group"
+        ) as failed:
+            await probe_git(GitSpec(path=str(repo), fetch=True), ctx, timeout=2)
+        # The timeout, plus at most the grace a SIGTERM gets before SIGKILL.
+        assert time.monotonic() - started < 2 + 2
+
+    assert_no_process_left(str(failed.value), before)

@@ -84,7 +84,7 @@ async def test_a_run_started_longer_than_grace_ago_is_down(store: Store) -> None
     assert (status, measured["running"], measured["down"]) == (Status.CRITICAL, True, True)
 
 
-async def test_never_pinged_is_new_then_an_error_after_period_and_grace(store: Store) -> None:
+async def test_never_pinged_is_new_then_critical_after_period_and_grace(store: Store) -> None:
     status, measured = await measure(store)
     assert status is Status.OK
     assert measured == {"down": False, "running": False, "pings_24h": 0}
@@ -93,8 +93,13 @@ async def test_never_pinged_is_new_then_an_error_after_period_and_grace(store: S
         connection.execute(
             push_series.update().values(first_seen_at=datetime.now(UTC) - timedelta(hours=26))
         )
-    with pytest.raises(ProbeError, match=r"no ping yet: none in the 1d2h"):
-        await measure(store)
+    status, measured = await measure(store)
+    # Critical, not an error: "no ping within period + grace" is what the check is for.
+    assert (status, measured["down"]) == (Status.CRITICAL, True)
+    assert judge(RULES, measured)[1] == (
+        "expected down == false (down = true) — no ping yet: none in the 1d2h since this check "
+        "started watching (period 1d + grace 1h)"
+    )
 
 
 def test_judging_pure_figures() -> None:

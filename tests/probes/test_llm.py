@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from tests.probes.llm_servers import FakeOllama, FakeOpenAI, serving
-from watchkeeper.config.specs.llm import LlmSpec
+from watchkeeper.config.specs.llm import LlmProvider, LlmSpec
 from watchkeeper.engine.evaluator import Rules, judge
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.llm import (
@@ -21,8 +21,8 @@ from watchkeeper.probes.llm import (
     key_expires_in,
     model_ids,
     probe_llm,
-    ratelimit_figures,
 )
+from watchkeeper.probes.ratelimits import ratelimit_figures
 from watchkeeper.results import Status
 
 KEY = "sk-test-5f2c9a7e1b3d4c6f8a0b2d4e"
@@ -369,11 +369,13 @@ def test_ratelimit_figures_skip_what_cannot_be_read() -> None:
 
 
 def test_model_ids_in_each_shape() -> None:
-    assert model_ids("openai", b'{"data": [{"id": "a"}, {"id": "b"}]}') == ["a", "b"]
-    assert model_ids("openai", b'[{"id": "together-model"}]') == ["together-model"]
-    assert model_ids("ollama", b'{"models": [{"name": "llama3.2:latest"}]}') == ["llama3.2:latest"]
-    assert model_ids("ollama", b"[]") is None
-    assert model_ids("openai", b"\xff") is None
+    assert model_ids(LlmProvider.OPENAI, b'{"data": [{"id": "a"}, {"id": "b"}]}') == ["a", "b"]
+    assert model_ids(LlmProvider.OPENAI, b'[{"id": "together-model"}]') == ["together-model"]
+    assert model_ids(LlmProvider.OLLAMA, b'{"models": [{"name": "llama3.2:latest"}]}') == [
+        "llama3.2:latest"
+    ]
+    assert model_ids(LlmProvider.OLLAMA, b"[]") is None
+    assert model_ids(LlmProvider.OPENAI, b"\xff") is None
 
 
 def test_spec_rules() -> None:

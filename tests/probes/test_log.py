@@ -258,3 +258,24 @@ def test_a_200_mb_log_costs_its_recent_tail(tmp_path: Path) -> None:
     assert measured["new_types"] == [measured["top_errors"][0]["fingerprint"]]
     assert elapsed < 5
     assert peak < 16 * 2**20
+
+
+async def test_short_passwords_never_reach_the_measurements(
+    ctx: ProbeContext, tmp_path: Path
+) -> None:
+    write_log(
+        tmp_path / "app.log",
+        [
+            f"{at(2)} ERROR cannot connect to postgres://app:hunter2@db:5432/shop",
+            f"{at(1)} ERROR login refused for password=abc123 (user 7)",
+        ],
+    )
+
+    measured = await measure(LogSpec(paths=(str(tmp_path / "app.log"),)), ctx)
+
+    assert "hunter2" not in repr(measured)
+    assert "abc123" not in repr(measured)
+    assert set(by_text(measured)) == {
+        "ERROR cannot connect to postgres://app:<redacted>@db:<n>/shop",
+        "ERROR login refused for password=<redacted> (user <n>)",
+    }

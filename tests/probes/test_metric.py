@@ -82,17 +82,25 @@ async def test_values_outside_the_window_leave_only_the_latest(store: Store) -> 
     assert judge(Rules.parse((), critical=["age > 30m"]), measured)[0] is Status.CRITICAL
 
 
-async def test_a_name_never_posted_is_an_error_only_after_a_window(store: Store) -> None:
+async def test_a_name_never_posted_is_critical_only_after_a_window(store: Store) -> None:
     spec = MetricSpec(token=TOKEN, name="qa_rejection_rate", window="1h")
+    rules = Rules.parse(
+        (), critical=[GUIDE["qa_rejection_rate"]], default_expect=spec.default_expect
+    )
     measured = await measure(store, spec)
-    assert measured == {"count": 0}
-    assert judge(Rules.parse((), critical=[GUIDE["qa_rejection_rate"]]), measured)[0] is Status.OK
+    assert measured == {"count": 0, "silent": False}
+    assert judge(rules, measured)[0] is Status.OK
     with store.engine.begin() as connection:
         connection.execute(
             push_series.update().values(first_seen_at=datetime.now(UTC) - timedelta(hours=2))
         )
-    with pytest.raises(ProbeError, match="no qa_rejection_rate posted yet"):
-        await measure(store, spec)
+    measured = await measure(store, spec)
+    assert measured["silent"] is True
+    status, message = judge(rules, measured)
+    # Critical, not an error: the check's routes and severities apply, and the cause is named.
+    assert status is Status.CRITICAL
+    assert message.startswith("expected silent == false (silent = true) — no qa_rejection_rate")
+    assert "posted yet: none in the 2h since this check started watching" in message
 
 
 @pytest.mark.parametrize(
@@ -110,3 +118,9 @@ def test_checks_of_one_token_keep_their_values_apart() -> None:
     assert a.series != b.series
     assert a.series.rsplit("/", 1)[0] == b.series.rsplit("/", 1)[0]
     assert TOKEN not in a.figures_key
+
+
+async def test_without_a_store_it_says_so() -> None:
+    spec = MetricSpec(token=TOKEN, name="agent_memory_mb")
+    with pytest.raises(ProbeError, match="metric checks read the store"):
+        await probe_metric(spec, ProbeContext(), timeout=1)

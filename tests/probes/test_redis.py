@@ -173,3 +173,9 @@ def test_the_spec_rejects_bad_urls_without_echoing_them(fields: dict[str, str], 
         RedisSpec.model_validate(fields)
 
     assert PASSWORD not in failed.value.errors()[0]["msg"]
+
+
+def test_the_password_field_is_never_shown() -> None:
+    spec = RedisSpec(url="redis://127.0.0.1:6379", password=PASSWORD)
+    assert PASSWORD not in repr(spec)
+    assert PASSWORD not in spec.model_dump_json()

@@ -21,7 +21,7 @@ from watchkeeper.engine.evaluator import Rules
 from watchkeeper.engine.plan import CheckPlan
 from watchkeeper.engine.runner import Runner
 from watchkeeper.probes.base import ProbeContext, ProbeError
-from watchkeeper.probes.secrets import probe_secrets, scan_line
+from watchkeeper.probes.secrets import mask_secrets, probe_secrets, scan_line
 from watchkeeper.results import Status
 from watchkeeper.store.store import Store
 
@@ -219,3 +219,17 @@ def test_the_spec_takes_a_path_or_a_list_as_shorthand() -> None:
     assert SecretsSpec.model_validate(".env").paths == (".env",)
     assert SecretsSpec.model_validate([".env", "config/"]).paths == (".env", "config/")
     assert SecretsSpec.model_validate({"paths": ".env"}).paths == (".env",)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("connect postgres://app:hunter2@db/shop", "connect postgres://app:***@db/shop"),
+        ("login password=abc123 user=bob", "login password=*** user=bob"),
+        ('DB_PASSWORD: "s3cr3t!" ok', 'DB_PASSWORD: "***" ok'),
+        ("url postgres://app:${DB_PASSWORD}@db", "url postgres://app:${DB_PASSWORD}@db"),
+        ("KeyError: 'member'", "KeyError: 'member'"),
+    ],
+)
+def test_mask_secrets_masks_what_a_scan_finds_in_place(text: str, masked: str) -> None:
+    assert mask_secrets(text) == masked

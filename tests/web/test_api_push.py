@@ -89,14 +89,23 @@ def test_a_start_then_a_success_times_the_run(api: Api) -> None:
 
 def test_a_failed_job_is_critical_and_its_message_redacted(api: Api) -> None:
     token = TOKENS["HB_FAIL"]
-    body = f"report failed: login as app:{DB_PASSWORD} refused (pinged with {token})"
+    body = (
+        f"report failed: login as app:{DB_PASSWORD} refused (pinged with {token}); "
+        "retried postgres://app:hunter2@db with password=abc123"
+    )
     resp = api.post(f"/api/ping/{token}/fail", None, content=body.encode())
     assert resp.status_code == 200
     result = latest(api, "report-job", lambda r: r["status"] == "critical")
     assert result["message"] == "expected down == false (down = true)"
     assert result["measurements"]["last_message"] == (
-        "report failed: login as app:*** refused (pinged with ***)"
+        "report failed: login as app:*** refused (pinged with ***); "
+        "retried postgres://app:***@db with password=***"
     )
+    # Short passwords the config does not know are masked before the ping is stored.
+    with sqlite3.connect(api.store.engine.url.database or "") as connection:
+        dump = "\n".join(connection.iterdump())
+    assert "hunter2" not in dump
+    assert "abc123" not in dump
 
 
 def test_a_body_over_10_kb_is_refused(api: Api) -> None:

@@ -35,17 +35,21 @@ async def probe_deps(spec: DepsSpec, ctx: ProbeContext, timeout: float) -> Measu
     if spec.tool.is_npm and not (Path(spec.path) / "package.json").is_file():
         # npm would print an empty report there, which reads as a clean project.
         raise ProbeError(f"no package.json in {spec.path}")
-    run = await probe_command(
-        CommandSpec(
-            argv=_argv(spec),
-            cwd=spec.path,
-            # npm's update and funding notices go to stderr; they only slow a check down.
-            env={"npm_config_update_notifier": "false", "npm_config_fund": "false"},
-            max_output=_MAX_OUTPUT,
-        ),
-        ctx,
-        timeout,
-    )
+    try:
+        run = await probe_command(
+            CommandSpec(
+                argv=_argv(spec),
+                cwd=spec.path,
+                # npm's update and funding notices go to stderr; they only slow a check down.
+                env={"npm_config_update_notifier": "false", "npm_config_fund": "false"},
+                max_output=_MAX_OUTPUT,
+            ),
+            ctx,
+            timeout,
+        )
+    except ProbeError as exc:
+        # "timed out after 30s" alone does not say that the audit (and its registry) hung.
+        raise ProbeError(f"{spec.tool}: {exc}") from None
     if run["stdout_truncated"]:
         raise ProbeError(f"{spec.tool} printed more than {_MAX_OUTPUT} bytes of JSON")
     report = _json(run["stdout"])

@@ -10,6 +10,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from watchkeeper.probes.secrets import mask_secrets
+
 REDACTED_MARK = "<redacted>"
 
 MAX_TEXT = 500
@@ -65,9 +67,9 @@ class Fingerprint:
 
 
 def normalise(message: str) -> str:
-    """Given a log message, return it with numbers, ids, quoted values, times and long tokens
-    replaced by placeholders, whitespace collapsed, cut to MAX_TEXT characters."""
-    text = message
+    """Given a log message, return it with secrets masked, numbers, ids, quoted values, times and
+    long tokens replaced by placeholders, whitespace collapsed, cut to MAX_TEXT characters."""
+    text = mask_secrets(message, REDACTED_MARK)
     for pattern, placeholder in _RULES:
         text = pattern.sub(placeholder, text)
     return text.strip()[:MAX_TEXT]
@@ -82,6 +84,7 @@ def fingerprint(message: str) -> Fingerprint:
 
 
 def redact_tokens(text: str) -> str:
-    """Given text, return it with every run of 20 or more ``[A-Za-z0-9_-]`` replaced by
+    """Given text, return it with the secrets the secrets probe's rules find (a URL's password,
+    ``password=…``) masked, and every other run of 20 or more ``[A-Za-z0-9_-]`` replaced by
     ``<redacted>`` (keys, tokens and hashes look like that), but for CamelCase words."""
-    return _LONG_TOKEN.sub(REDACTED_MARK, text)
+    return _LONG_TOKEN.sub(REDACTED_MARK, mask_secrets(text, REDACTED_MARK))

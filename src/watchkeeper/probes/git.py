@@ -47,9 +47,13 @@ async def _git(spec: GitSpec, ctx: ProbeContext, deadline: float, *args: str) ->
     # --no-optional-locks: a status taken by a monitor must not hold index.lock against the
     # people and deploy scripts working in that repository.
     argv = ("git", "--no-optional-locks", "-C", spec.path, *args)
-    run = await probe_command(
-        CommandSpec(argv=argv, env=_ENV), ctx, max(deadline - time.monotonic(), 0.001)
-    )
+    try:
+        run = await probe_command(
+            CommandSpec(argv=argv, env=_ENV), ctx, max(deadline - time.monotonic(), 0.001)
+        )
+    except ProbeError as exc:
+        # Say which step hung: a fetch from a remote that never answers, most often.
+        raise ProbeError(f"git {args[0]}: {exc}") from None
     if run["exit_code"] != 0:
         raise ProbeError(f"git {args[0]} failed: {_reason(run['stderr'], run['exit_code'])}")
     return str(run["stdout"]).strip()

@@ -41,7 +41,7 @@ async def probe_http(spec: HttpSpec, ctx: ProbeContext, timeout: float) -> Measu
         ) as response:
             doing = "reading the body from"
             cert = _peer_certificate(response)
-            raw = await _read_at_most(response.content, spec.max_body)
+            raw = await read_at_most(response.content, spec.max_body)
             response_time = time.perf_counter() - started
     except TimeoutError:
         raise timed_out(timeout, f"{doing} {_address(spec.url)}") from None
@@ -97,7 +97,8 @@ def _not_after(der: bytes) -> float:
     return x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()
 
 
-async def _read_at_most(content: aiohttp.StreamReader, limit: int) -> bytes:
+async def read_at_most(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """Return a response body's first ``limit`` bytes, reading no further."""
     chunks = []
     remaining = limit
     while remaining > 0:

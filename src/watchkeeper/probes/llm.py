@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from watchkeeper.config.specs.llm import LlmSpec
-from watchkeeper.config.units import UnitError, parse_duration
+from watchkeeper.config.specs.llm import LlmProvider, LlmSpec
 from watchkeeper.probes.base import ProbeContext, ProbeError
+from watchkeeper.probes.http import read_at_most
+from watchkeeper.probes.ratelimits import ratelimit_figures, seconds_until
 from watchkeeper.probes.tcp import connect_error, timed_out
 from watchkeeper.results import Measurements
 
@@ -104,14 +103,14 @@ def endpoints(spec: LlmSpec) -> tuple[str, str]:
     An OpenAI-compatible ``url`` with a path is the API base (``…/openai/v1`` → ``…/openai/v1/models``);
     a bare host gets ``/v1`` (``https://api.openai.com`` → ``https://api.openai.com/v1/models``).
     """
-    if spec.provider == "ollama":
+    if spec.provider is LlmProvider.OLLAMA:
         return f"{spec.url}/api/tags", f"{spec.url}/api/generate"
     base = spec.url if URL(spec.url).path not in ("", "/") else f"{spec.url}/v1"
     return f"{base}/models", f"{base}/chat/completions"
 
 
 def _completion_payload(spec: LlmSpec) -> dict[str, Any]:
-    if spec.provider == "ollama":
+    if spec.provider is LlmProvider.OLLAMA:
         return {
             "model": spec.model,
             "prompt": PROMPT,
@@ -143,7 +142,7 @@ async def _request(
         ssl=verify_tls,
         allow_redirects=False,
     ) as response:
-        body = await _read_at_most(response.content, MAX_BODY)
+        body = await read_at_most(response.content, MAX_BODY)
         elapsed = time.perf_counter() - started
         return Reply(
             response.status,
@@ -151,18 +150,6 @@ async def _request(
             {name.lower(): value for name, value in response.headers.items()},
             body,
         )
-
-
-async def _read_at_most(content: aiohttp.StreamReader, limit: int) -> bytes:
-    chunks = []
-    remaining = limit
-    while remaining > 0:
-        chunk = await content.read(remaining)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 def _ok(status: int) -> bool:
@@ -188,7 +175,7 @@ def _failure(reply: Reply, key: str | None, doing: str) -> Measurements:
             "rate_limited": True,
             "error": f"rate limited (HTTP 429) when {doing}{suffix}",
         }
-        retry = _seconds_until(reply.headers.get("retry-after", ""), datetime.now(UTC))
+        retry = seconds_until(reply.headers.get("retry-after", ""), datetime.now(UTC))
         if retry is not None:
             failure["retry_after"] = retry
         return failure
@@ -210,7 +197,7 @@ def _provider_message(body: bytes, key: str | None) -> str:
     return message if len(message) <= 200 else message[:199] + "…"
 
 
-def model_ids(provider: str, body: bytes) -> list[str] | None:
+def model_ids(provider: LlmProvider, body: bytes) -> list[str] | None:
     """Given a model list's body, return the model ids in it, or None if it is not a model list.
 
     OpenAI-compatible: ``{"data": [{"id": …}]}`` (Together answers the bare list); Ollama:
@@ -220,7 +207,7 @@ def model_ids(provider: str, body: bytes) -> list[str] | None:
         doc = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if provider == "ollama":
+    if provider is LlmProvider.OLLAMA:
         field, entries = "name", doc.get("models") if isinstance(doc, dict) else None
     else:
         field, entries = "id", doc.get("data") if isinstance(doc, dict) else doc
@@ -229,97 +216,12 @@ def model_ids(provider: str, body: bytes) -> list[str] | None:
     return [e[field] for e in entries if isinstance(e, dict) and isinstance(e.get(field), str)]
 
 
-def model_listed(provider: str, model: str, models: list[str]) -> bool:
+def model_listed(provider: LlmProvider, model: str, models: list[str]) -> bool:
     """Given a model's name and the listed ids, return whether it is among them (Ollama reads a
     name without a tag as ``:latest``)."""
     if model in models:
         return True
-    return provider == "ollama" and ":" not in model and f"{model}:latest" in models
-
-
-_FAMILIES: tuple[tuple[str, str], ...] = (
-    # (measurement infix, header-name pattern with {field}), first match wins per figure.
-    ("requests", "x-ratelimit-{field}-requests"),
-    ("tokens", "x-ratelimit-{field}-tokens"),
-    ("requests", "anthropic-ratelimit-requests-{field}"),
-    ("tokens", "anthropic-ratelimit-tokens-{field}"),
-    ("requests", "x-ratelimit-{field}"),
-)
-
-
-def ratelimit_figures(headers: Mapping[str, str], now: datetime) -> Measurements:
-    """Given a response's headers (names lowercased) and the time, return the rate-limit figures
-    they carry: ``ratelimit_{requests,tokens}_{limit,remaining,reset_in}`` and
-    ``quota_used_percent``, the most used of the known limits.
-
-    Understands OpenAI's ``x-ratelimit-limit-requests`` family (Groq, Together, Mistral …),
-    Anthropic's ``anthropic-ratelimit-*`` and the generic ``x-ratelimit-limit`` (OpenRouter).
-    """
-    figures: Measurements = {}
-    for kind, pattern in _FAMILIES:
-        for field, parse in (("limit", _count), ("remaining", _count), ("reset", None)):
-            name = f"ratelimit_{kind}_{field}" + ("_in" if field == "reset" else "")
-            raw = headers.get(pattern.format(field=field))
-            if name in figures or raw is None:
-                continue
-            value = parse(raw) if parse is not None else _seconds_until(raw, now)
-            if value is not None:
-                figures[name] = value
-    used = [
-        100.0 * (limit - figures[f"ratelimit_{kind}_remaining"]) / limit
-        for kind in ("requests", "tokens")
-        if (limit := figures.get(f"ratelimit_{kind}_limit"))
-        and f"ratelimit_{kind}_remaining" in figures
-    ]
-    if used:
-        figures["quota_used_percent"] = max(0.0, min(100.0, max(used)))
-    return figures
-
-
-def _count(text: str) -> int | None:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        return None
-    return int(value) if math.isfinite(value) and value >= 0 else None
-
-
-def _seconds_until(text: str, now: datetime) -> float | None:
-    """Given a reset or retry time as providers write it, return the seconds until then.
-
-    ``6m0s`` / ``20ms`` (OpenAI, Groq), an RFC 3339 time (Anthropic), a number of seconds, or a
-    Unix time in seconds or milliseconds (OpenRouter) when the number is too large to be a wait,
-    or an HTTP date (``Retry-After``).
-    """
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(number) or number < 0:
-            return None
-        if number > 1e12:
-            return max(0.0, number / 1000 - now.timestamp())
-        if number > 1e9:
-            return max(0.0, number - now.timestamp())
-        return number
-    try:
-        return parse_duration(text)
-    except UnitError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)  # Retry-After as an HTTP date
-        except (ValueError, TypeError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - now).total_seconds())
+    return provider is LlmProvider.OLLAMA and ":" not in model and f"{model}:latest" in models
 
 
 def key_expires_in(expires: date, now: datetime) -> float:

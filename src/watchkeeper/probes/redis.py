@@ -27,7 +27,7 @@ async def probe_redis(spec: RedisSpec, ctx: ProbeContext, timeout: float) -> Mea
     try:
         client = aioredis.Redis.from_url(
             spec.url,
-            password=spec.password,
+            password=_password(spec) or None,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             # A check measures the server as it is: a retry would hide a refusal behind backoff.
@@ -84,14 +84,18 @@ def _figures(info: dict[str, Any]) -> Measurements:
 
 def _has_password(spec: RedisSpec) -> bool:
     try:
-        return bool(spec.password or urlsplit(spec.url).password)
+        return bool(_password(spec) or urlsplit(spec.url).password)
     except ValueError:
-        return bool(spec.password)
+        return bool(_password(spec))
+
+
+def _password(spec: RedisSpec) -> str:
+    return spec.password.get_secret_value() if spec.password is not None else ""
 
 
 def _without_secrets(message: str, spec: RedisSpec) -> str:
     """Given an error message about ``spec``, return it with every form of its password masked."""
-    secrets = {spec.password or ""}
+    secrets = {_password(spec)}
     with contextlib.suppress(ValueError):
         raw = urlsplit(spec.url).password or ""
         secrets |= {raw, unquote(raw)}

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from watchkeeper.config.secrets import REDACTED
 from watchkeeper.config.specs.secrets import SecretsSpec
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.results import Measurements
@@ -96,10 +97,11 @@ RULES: tuple[Rule, ...] = (
         3,
     ),
     _rule("private_key", r"(-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)"),
-    # user:password@ in a URL: DATABASE_URL and REDIS_URL are the usual .env leak.
+    # user:password@ in a URL: DATABASE_URL and REDIS_URL are the usual .env leak (Redis's
+    # often without a user, redis://:password@host).
     _rule(
         "url_credentials",
-        r"\b[a-z][a-z0-9+.-]*://[^/\s:@?#{}]+:([^/\s@?#{}]{3,})@[\w.-]+",
+        r"\b[a-z][a-z0-9+.-]*://[^/\s:@?#{}]*:([^/\s@?#{}]{3,})@[\w.-]+",
         # References and the words docs put there (`user:password@host`) are not passwords.
         allow=r"(?i)^(?:\$\w+|\*+|x+|<[^>]*>|pass(?:word)?|pwd|pw|token|secret|changeme)$",
     ),
@@ -146,15 +148,37 @@ def scan_line(line: str) -> list[str]:
     return kinds
 
 
+def mask_secrets(text: str, mark: str = REDACTED) -> str:
+    """Given text, return it with every secret a scan would find in it (a token, a URL's password,
+    a value assigned to a password, key or token) replaced by ``mark``."""
+    spans = [
+        found.span(1)
+        for rule in RULES
+        for found in rule.pattern.finditer(text)
+        if _is_secret(rule, found.group(1))
+    ]
+    spans += [
+        found.span("value")
+        for found in _ASSIGNMENT.finditer(text)
+        if _generic_kind(found.group("name"), found.group("value"))
+    ]
+    masked, end = [], 0
+    for start, stop in sorted(spans):
+        if stop <= end:
+            continue  # inside a span already masked
+        masked += [text[end : max(start, end)], mark]
+        end = stop
+    return "".join(masked) + text[end:]
+
+
 def _matches(rule: Rule, line: str) -> bool:
-    for found in rule.pattern.finditer(line):
-        secret = found.group(1)
-        if rule.allow is not None and rule.allow.search(secret):
-            continue
-        if rule.entropy and entropy(secret) < rule.entropy:
-            continue
-        return True
-    return False
+    return any(_is_secret(rule, found.group(1)) for found in rule.pattern.finditer(line))
+
+
+def _is_secret(rule: Rule, secret: str) -> bool:
+    if rule.allow is not None and rule.allow.search(secret):
+        return False
+    return not (rule.entropy and entropy(secret) < rule.entropy)
 
 
 def _generic_kind(name: str, value: str) -> str | None:

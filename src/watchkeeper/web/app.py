@@ -16,7 +16,7 @@ from watchkeeper.service import Watchkeeper
 from watchkeeper.views.dashboard import Dashboard
 from watchkeeper.web import api, metrics, pages
 from watchkeeper.web.access import AccessMiddleware
-from watchkeeper.web.api.push import PingLane
+from watchkeeper.web.api.ping_lane import PingLane
 from watchkeeper.web.security import Gate, SignInRequired
 
 STATIC = Path(__file__).parent / "static"

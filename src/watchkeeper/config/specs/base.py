@@ -30,6 +30,18 @@ class Spec(BaseModel):
         return self.model_copy(update=changed) if changed else self
 
 
+def paths_shorthand(data: object) -> object:
+    """Given a spec's raw config, return it with the ``paths`` shorthands spelled out: a string or
+    a list of them for the whole spec (``log: /var/log/*.log``), a string for ``paths``."""
+    if isinstance(data, str):
+        return {"paths": [data]}
+    if isinstance(data, list):
+        return {"paths": data}
+    if isinstance(data, dict) and isinstance(data.get("paths"), str):
+        return {**data, "paths": [data["paths"]]}
+    return data
+
+
 def _under(base: Path, path: str) -> str:
     expanded = Path(path).expanduser()
     return str(expanded if expanded.is_absolute() else base / expanded)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from watchkeeper.config.specs.base import Spec
 
@@ -55,6 +56,23 @@ class DepsSpec(Spec):
         default=None, description="npm: the registry whose audit endpoint and metadata are used"
     )
     omit_dev: bool = Field(default=False, description="npm: leave dev dependencies out")
+
+    @field_validator("registry", "osv_url")
+    @classmethod
+    def _no_credentials(cls, v: str | None) -> str | None:
+        # The URL goes on the tool's command line, which every user of the host can read (ps).
+        # Only what is wrong is said: the URL itself holds the credentials.
+        try:
+            userinfo = v is not None and urlsplit(v).netloc.rpartition("@")[1] == "@"
+        except ValueError:
+            raise ValueError("not a URL") from None
+        if userinfo:
+            raise ValueError(
+                "must not hold credentials (user:password@): the URL goes on the tool's "
+                "command line, where any user of the host can read it; keep them in the tool's "
+                "own config (npm: the project's .npmrc, //host/:_authToken=${NPM_TOKEN})"
+            )
+        return v
 
     @model_validator(mode="after")
     def _options_fit_tool(self) -> DepsSpec:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from watchkeeper.config.specs.base import Spec
 from watchkeeper.config.types import Duration
+
+
+class LlmProvider(StrEnum):
+    """The API an ``llm`` check speaks: OpenAI's (and every API compatible with it), or Ollama's."""
+
+    OPENAI = "openai"
+    OLLAMA = "ollama"
 
 
 class LlmSpec(Spec):
@@ -24,7 +32,7 @@ class LlmSpec(Spec):
 
     default_expect: ClassVar[tuple[str, ...]] = ("available == true",)
 
-    provider: Literal["openai", "ollama"] = "openai"
+    provider: LlmProvider = LlmProvider.OPENAI
     url: str = Field(description="the API base URL")
     key: SecretStr | None = Field(
         default=None, description="the API key, sent as a Bearer token; write it as ${ENV_VAR}"

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from watchkeeper.config.specs.base import Spec
+from watchkeeper.config.specs.base import Spec, paths_shorthand
 from watchkeeper.config.types import Duration
 
 DEFAULT_LEVEL = (
@@ -68,13 +68,7 @@ class LogSpec(Spec):
     @classmethod
     def _from_string(cls, data: object) -> object:
         # `log: /var/log/app/*.log` is a shorthand for `paths`.
-        if isinstance(data, str):
-            return {"paths": [data]}
-        if isinstance(data, list):
-            return {"paths": data}
-        if isinstance(data, dict) and isinstance(data.get("paths"), str):
-            return {**data, "paths": [data["paths"]]}
-        return data
+        return paths_shorthand(data)
 
     @field_validator("paths")
     @classmethod

@@ -18,7 +18,7 @@ MIN_TOKEN_LENGTH = 16
 _TOKEN = re.compile(r"[A-Za-z0-9_~.-]+")
 _METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-METRIC_FIGURES = ("count", "mean", "min", "max", "p95", "age")
+METRIC_FIGURES = ("count", "mean", "min", "max", "p95", "age", "silent", "error")
 """The figures a metric check measures besides its latest value (named after the metric)."""
 
 
@@ -46,7 +46,8 @@ def _token(value: str) -> str:
 
 class HeartbeatSpec(Spec):
     """Pings from a job or agent (``/api/ping/<token>``, ``/start``, ``/fail``) → ``down``,
-    ``last_ping_age``, ``last_ping_kind``, ``running``, ``last_duration``, ``pings_24h``."""
+    ``last_ping_age``, ``last_ping_kind``, ``running``, ``last_duration``, ``pings_24h`` (and
+    ``error`` when it was never pinged within ``period + grace``)."""
 
     default_expect: ClassVar[tuple[str, ...]] = ("down == false",)
 
@@ -84,8 +85,11 @@ class MetricSpec(Spec):
     ``count``, ``mean``, ``min``, ``max``, ``p95`` over ``window``, ``age`` of the latest.
 
     An app posting several names (execution time, memory …) has one ``metric`` check per name,
-    all with the same token, so each name has its own thresholds and alerts.
+    all with the same token, so each name has its own thresholds and alerts. ``silent``: nothing
+    was ever posted under ``name`` in a ``window`` since the check started watching.
     """
+
+    default_expect: ClassVar[tuple[str, ...]] = ("silent == false",)
 
     token: str = Field(description="the secret the app posts with, e.g. ${AGENT_TOKEN}")
     name: str = Field(description="the posted value's name, e.g. agent_execution_time")

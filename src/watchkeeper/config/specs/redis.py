@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from watchkeeper.config.specs.base import Spec
 
@@ -18,7 +18,7 @@ class RedisSpec(Spec):
         description="redis://[:password@]host:port/db (rediss:// for TLS, unix:///path.sock);"
         " write the password as ${ENV}"
     )
-    password: str | None = Field(
+    password: SecretStr | None = Field(
         default=None,
         description="the password, when it holds characters a URL would need escaped;"
         " overrides the URL's",

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from watchkeeper.config.specs.base import Spec
+from watchkeeper.config.specs.base import Spec, paths_shorthand
 
 
 class SecretsSpec(Spec):
@@ -32,13 +32,7 @@ class SecretsSpec(Spec):
     @classmethod
     def _from_paths(cls, data: object) -> object:
         # `secrets: .env` and `secrets: [.env, config/]` are shorthands for `paths`.
-        if isinstance(data, str):
-            return {"paths": [data]}
-        if isinstance(data, list):
-            return {"paths": data}
-        if isinstance(data, dict) and isinstance(data.get("paths"), str):
-            return {**data, "paths": [data["paths"]]}
-        return data
+        return paths_shorthand(data)
 
     @field_validator("paths")
     @classmethod

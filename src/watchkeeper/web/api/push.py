@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from starlette.datastructures import State
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from watchkeeper.config.schema import Config
 from watchkeeper.config.secrets import Secrets
@@ -32,6 +30,7 @@ from watchkeeper.config.specs.push import (
     metric_series,
     token_digest,
 )
+from watchkeeper.probes.secrets import mask_secrets
 from watchkeeper.service import Watchkeeper
 from watchkeeper.store.push import Ping, PostedValue, PushIngest, PushWriteError
 from watchkeeper.web.api.models import problem
@@ -118,11 +117,13 @@ class PushDesk:
         return self._targets
 
     def redact(self, text: str) -> str:
-        """Given a ping's body, return it without the config's secrets and push tokens."""
-        return self.wk.runner.secrets.redact(self.targets.tokens.redact(text))
+        """Given a ping's body, return it without the config's secrets, push tokens, and any
+        secret the ``secrets`` probe's rules find (``postgres://app:hunter2@db``, ``password=…``)."""
+        return mask_secrets(self.wk.runner.secrets.redact(self.targets.tokens.redact(text)))
 
 
-def _desk(state: State) -> PushDesk:
+def push_desk(state: State) -> PushDesk:
+    """Return the app's push desk, made on first use."""
     # Made on first use, so the routes and the ping lane share one ingest with no wiring.
     desk: PushDesk | None = getattr(state, "push_desk", None)
     if desk is None:
@@ -163,7 +164,7 @@ async def _ping(request: Request, token: str, kind: PingKind) -> PlainTextRespon
     _quiet(request)
     body = request.stream() if request.method == "POST" else None
     status, text = await accept_ping(
-        _desk(request.app.state), token, kind, body, request.headers.get("content-length")
+        push_desk(request.app.state), token, kind, body, request.headers.get("content-length")
     )
     return PlainTextResponse(text, status_code=status)
 
@@ -190,53 +191,6 @@ async def accept_ping(
     except PushWriteError as exc:
         return 503, f"{exc}; nothing was stored, send it again"
     return 200, "OK"
-
-
-class PingLane:
-    """ASGI middleware that answers the ping endpoints itself, ahead of routing and of the app's
-    other middleware (compression, access log …), which cost several times what a ping does.
-
-    The same contract as the routes above, which document it and answer when the lane is not
-    installed; it stays out of the access log the same way, by never reaching it.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer a ping; pass anything else on."""
-        found = _PING_PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
-        if found is None or scope["method"] not in ("GET", "POST"):
-            await self.app(scope, receive, send)
-            return
-        declared = next((v.decode() for k, v in scope["headers"] if k == b"content-length"), None)
-        status, text = await accept_ping(
-            _desk(scope["app"].state),
-            found["token"],
-            PingKind(found["kind"] or PingKind.SUCCESS),
-            _chunks(receive) if scope["method"] == "POST" else None,
-            declared,
-        )
-        body = text.encode()
-        headers = [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-_PING_PATH = re.compile(r"/api/ping/(?P<token>[^/]+)(?:/(?P<kind>start|fail))?")
-
-
-async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            return
-        yield message.get("body", b"")
-        if not message.get("more_body"):
-            return
 
 
 _METRICS_BODY = {
@@ -272,7 +226,7 @@ async def post_metrics(request: Request) -> dict[str, list[str]]:
     names ``stored`` and those ``ignored`` (no check of this token has them).
     """
     _quiet(request)
-    desk = _desk(request.app.state)
+    desk = push_desk(request.app.state)
     raw = await _read(request.stream(), request.headers.get("content-length"), MAX_METRICS_BODY)
     if raw is None:
         raise HTTPException(413, f"the body is longer than {MAX_METRICS_BODY} bytes")
