@@ -3,36 +3,33 @@
 Where the advisories come from, said once for every test here: api.osv.dev and PyPI's per-version
 JSON (pip-audit's two services) and npm's bulk advisory endpoint cannot be reached from this
 machine (no DNS for api.osv.dev; PyPI answers 404 and the npm registry 405 through its proxy). So
-the advisories are real GitHub advisory records (fixtures/advisories/, OSV format) served from
-loopback servers speaking the OSV query API and npm's registry API, and pip-audit and npm are
-pointed at them with their own options (``--osv-url``, ``--registry``). Tried on 2026-11-22:
+the advisories are real GitHub advisory records (OSV format, in src/watchkeeper/demo/registry/)
+served on loopback by the demo target's OSV query API and npm registry routes, and pip-audit and
+npm are pointed at them with their own options (``--osv-url``, ``--registry``). Tried on 2026-11-22:
 pip-audit "could audit none of 2 dependencies" (PyPI) and npm "405 Method Not Allowed - POST
 https://registry.npmjs.org/-/npm/v1/security/advisories/bulk".
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
-from packaging.version import Version
 
 from tests.probes.silent_server import assert_no_process_left, live_children, silent_port
 from watchkeeper.config.specs.deps import DepsSpec, DepsTool
+from watchkeeper.demo.target_registry import NPM_PREFIX, OSV_PATH, add_registry_routes
 from watchkeeper.engine.evaluator import Rules, judge
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.deps import probe_deps
 from watchkeeper.results import Status
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ADVISORIES = [json.loads(p.read_text()) for p in sorted((FIXTURES / "advisories").glob("*.json"))]
 
 
 @pytest.fixture(autouse=True)
@@ -44,81 +41,12 @@ def tools() -> None:
         pytest.fail("pip-audit is missing: pip install -e '.[dev]'", pytrace=False)
 
 
-def affected(record: dict[str, Any], ecosystem: str, name: str) -> list[dict[str, Any]]:
-    """Return the record's entries that name this package."""
-    return [
-        a
-        for a in record["affected"]
-        if a["package"]["ecosystem"] == ecosystem and a["package"]["name"] == name
-    ]
-
-
-def in_range(entry: dict[str, Any], version: str) -> bool:
-    """Given an OSV ``affected`` entry with ECOSYSTEM ranges, return whether ``version`` is in it."""
-    for rng in entry["ranges"]:
-        introduced, fixed = Version("0"), None
-        for event in rng["events"]:
-            if "introduced" in event:
-                introduced = Version(event["introduced"])
-            if "fixed" in event:
-                fixed = Version(event["fixed"])
-        if introduced <= Version(version) and (fixed is None or Version(version) < fixed):
-            return True
-    return False
-
-
-async def osv_query(request: web.Request) -> web.Response:
-    """OSV's ``POST /v1/query``: the records whose ranges hold the package's version."""
-    query = await request.json()
-    package, version = query["package"], query["version"]
-    vulns = [
-        record
-        for record in ADVISORIES
-        if any(
-            in_range(entry, version)
-            for entry in affected(record, package["ecosystem"], package["name"])
-        )
-    ]
-    return web.json_response({"vulns": vulns} if vulns else {})
-
-
-async def npm_bulk(request: web.Request) -> web.Response:
-    """npm's bulk advisory endpoint: every advisory on each named package, as npm's registry
-    shapes it; npm itself decides which installed versions are in ``vulnerable_versions``."""
-    names = json.loads(await request.read())
-    found: dict[str, list[dict[str, Any]]] = {}
-    for number, record in enumerate(ADVISORIES, start=1):
-        for name in names:
-            for entry in affected(record, "npm", name):
-                fixed = entry["ranges"][0]["events"][-1]["fixed"]
-                found.setdefault(name, []).append(
-                    {
-                        "id": number,
-                        "url": f"https://github.com/advisories/{record['id']}",
-                        "title": record["summary"],
-                        "severity": record["database_specific"]["severity"].lower(),
-                        "vulnerable_versions": f"<{fixed}",
-                        "cwe": record["database_specific"]["cwe_ids"],
-                    }
-                )
-    return web.json_response(found)
-
-
-async def packument(request: web.Request) -> web.Response:
-    """A package's metadata, recorded from registry.npmjs.org."""
-    path = FIXTURES / "npm-registry" / f"{request.match_info['name']}.json"
-    if not path.exists():
-        raise web.HTTPNotFound()
-    return web.json_response(json.loads(path.read_text()))
-
-
 @pytest.fixture
 async def advisory_server() -> AsyncIterator[str]:
-    """A loopback server speaking the OSV query API and npm's registry API; yields its URL."""
+    """The demo target's advisory services alone, on loopback (the OSV query API under /osv and
+    npm's registry under /npm, answering from real GitHub advisory records); yields its URL."""
     app = web.Application()
-    app.router.add_post("/v1/query", osv_query)
-    app.router.add_post("/-/npm/v1/security/advisories/bulk", npm_bulk)
-    app.router.add_get("/{name}", packument)
+    add_registry_routes(app)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -144,7 +72,7 @@ async def test_pip_audit_finds_the_vulnerable_pin(advisory_server: str, ctx: Pro
         path=str(FIXTURES / "python-project"),
         requirements="requirements.txt",
         resolve=False,
-        osv_url=f"{advisory_server}/v1/query",
+        osv_url=f"{advisory_server}{OSV_PATH}",
     )
 
     measured = await probe_deps(spec, ctx, timeout=60)
@@ -195,7 +123,9 @@ async def test_npm_audit_counts_vulnerabilities_by_severity(
 ) -> None:
     # Advisories: the local lodash record through a loopback registry (see the module's note).
     spec = DepsSpec(
-        tool=DepsTool.NPM_AUDIT, path=str(FIXTURES / "npm-project"), registry=advisory_server
+        tool=DepsTool.NPM_AUDIT,
+        path=str(FIXTURES / "npm-project"),
+        registry=f"{advisory_server}{NPM_PREFIX}",
     )
 
     measured = await probe_deps(spec, ctx, timeout=60)
@@ -220,7 +150,9 @@ async def test_npm_audit_counts_vulnerabilities_by_severity(
 async def test_npm_outdated_lists_what_has_a_newer_release(
     advisory_server: str, npm_project: Path, ctx: ProbeContext
 ) -> None:
-    spec = DepsSpec(tool=DepsTool.NPM_OUTDATED, path=str(npm_project), registry=advisory_server)
+    spec = DepsSpec(
+        tool=DepsTool.NPM_OUTDATED, path=str(npm_project), registry=f"{advisory_server}{NPM_PREFIX}"
+    )
 
     measured = await probe_deps(spec, ctx, timeout=60)
 
