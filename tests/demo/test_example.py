@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import io
 import json
+import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 from rich.console import Console
 
-from tests.cli_run import run_cli
+from tests.cli_run import cli_env, run_cli
 from tests.demo.test_demo import latest_status
 from tests.web.test_serve import free_port
 from watchkeeper.demo.example import Example
@@ -121,3 +122,38 @@ async def test_the_demo_runs_an_example_against_the_target(examples: Path, tmp_p
     assert "/_demo/quota/openai" in printed.getvalue()
     ran = await run_cli("status", "-c", config, "--json")
     assert {r["name"] for r in json.loads(ran.stdout)} >= {"llm-openai", "agents"}
+
+
+async def test_an_example_with_generated_push_tokens_reloads_after_an_edit(tmp_path: Path) -> None:
+    directory, log = tmp_path / "demo", tmp_path / "demo.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "watchkeeper",
+            "demo",
+            "--example",
+            "agents-backend",
+            "--dir",
+            str(directory),
+            "--port",
+            str(free_port()),
+            "--target-port",
+            str(free_port()),
+            stdout=out,
+            stderr=out,
+            env=cli_env(),
+        )
+    try:
+        async with asyncio.timeout(30):
+            while "watching" not in log.read_text():
+                await asyncio.sleep(0.2)
+        with (directory / "watchkeeper.yaml").open("a") as config:
+            config.write("# edited while running\n")
+        async with asyncio.timeout(30):
+            while "config reloaded" not in log.read_text():
+                await asyncio.sleep(0.2)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    assert "reload refused" not in log.read_text()

@@ -139,7 +139,9 @@ async def run_demo(
         raise DemoError(str(exc)) from None
     try:
         tokens = demo_tokens(template, os.environ)
-        loaded = load_config(config_path, env={**os.environ, **tokens})
+        # In this process's environment too: a reload after an edit re-reads the file from it.
+        os.environ.update(tokens)
+        loaded = load_config(config_path)
     except ConfigError as exc:
         problems = "\n".join(str(p) for p in exc.problems)
         raise DemoError(f"the demo config does not validate:\n{problems}") from None
