@@ -1,9 +1,11 @@
 """Error patterns find what the guide's daily error review looks for: recurring, new and bursting
-kinds of error, with the guide's escalation verdicts, and clusters of errors close in time."""
+kinds of error, with the guide's escalation verdicts, the same verdicts on all errors together,
+and clusters of errors close in time."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -13,11 +15,13 @@ from watchkeeper.analytics.errors import (
     Cluster,
     ErrorEvent,
     ErrorLevel,
+    Overall,
     PatternRules,
+    PatternVerdict,
     Trigger,
-    Verdict,
     clusters,
     fingerprint_of,
+    overall,
     patterns,
 )
 from watchkeeper.probes.fingerprints import fingerprint
@@ -66,7 +70,7 @@ def test_a_planted_burst_is_flagged_for_its_kind_only_and_clustered() -> None:
     deadlock = found[0]
     assert deadlock.fingerprint.key == DEADLOCK
     assert (deadlock.count, deadlock.peak) == (30, 30)
-    assert deadlock.verdict is Verdict.ESCALATE
+    assert deadlock.verdict is PatternVerdict.ESCALATE
     assert Trigger.BURST in deadlock.triggers
     assert max(p.peak for p in found[1:]) == 1
 
@@ -120,12 +124,12 @@ def test_recurring_new_and_escalated_kinds_follow_the_guide() -> None:
     found = {p.fingerprint.key: p for p in patterns(KNOWN, NOW)}
 
     expected = {
-        "flood 1": (51, True, Verdict.CRITICAL),
-        "old eleven 1": (11, False, Verdict.ESCALATE),
-        "fresh fatal 1": (1, True, Verdict.ESCALATE),
-        "old six 1": (6, False, Verdict.INVESTIGATE),
-        "fresh 1": (1, True, Verdict.INVESTIGATE),
-        "old five 1": (5, False, Verdict.NONE),
+        "flood 1": (51, True, PatternVerdict.CRITICAL),
+        "old eleven 1": (11, False, PatternVerdict.ESCALATE),
+        "fresh fatal 1": (1, True, PatternVerdict.ESCALATE),
+        "old six 1": (6, False, PatternVerdict.INVESTIGATE),
+        "fresh 1": (1, True, PatternVerdict.INVESTIGATE),
+        "old five 1": (5, False, PatternVerdict.NONE),
     }
     assert {k: (p.count, p.new, p.verdict) for k, p in found.items()} == {
         key(m): v for m, v in expected.items()
@@ -165,8 +169,8 @@ def test_first_and_last_seen_span_the_whole_history_up_to_now() -> None:
 def test_thresholds_and_the_window_can_be_changed() -> None:
     strict = PatternRules(recurring_over=4, escalate_over=100, critical_over=100)
     found = {p.fingerprint.key: p for p in patterns(KNOWN, NOW, rules=strict)}
-    assert found[key("old five 1")].verdict is Verdict.INVESTIGATE
-    assert found[key("flood 1")].verdict is Verdict.INVESTIGATE
+    assert found[key("old five 1")].verdict is PatternVerdict.INVESTIGATE
+    assert found[key("flood 1")].verdict is PatternVerdict.INVESTIGATE
 
     # Over the last 8 hours: the two fresh kinds and the flood's last three (16h10 to 16h50 in),
     # which is no longer new: it was first seen before this shorter window.
@@ -244,11 +248,57 @@ def test_a_gap_of_exactly_the_limit_joins_and_a_longer_one_splits() -> None:
     assert clusters(stretched) == []
 
 
+def test_a_storm_of_thirty_different_errors_in_an_hour_escalates_overall_but_no_kind() -> None:
+    failures = ["timeout", "connection refused", "bad gateway", "permission denied", "disk full"]
+    components = ["auth", "billing", "cart", "mail", "search", "cache"]
+    # 30 errors within 29 minutes, 30 kinds: each kind seen once, so each alone is merely new.
+    storm = [
+        at(5 * HOUR + i * MINUTE, f"{failure} in {component}")
+        for i, (failure, component) in enumerate(itertools.product(failures, components))
+    ]
+
+    assert {p.verdict for p in patterns(storm, NOW)} == {PatternVerdict.INVESTIGATE}
+    assert overall(storm, NOW) == Overall(
+        count=30,
+        kinds=30,
+        peak=30,
+        triggers=(Trigger.OVER_TARGET, Trigger.BURST),
+        verdict=PatternVerdict.ESCALATE,
+    )
+
+
+def test_all_errors_together_follow_the_guides_daily_and_hourly_totals() -> None:
+    quiet = BACKGROUND[:9]
+    assert overall(quiet, NOW) == Overall(9, 4, 1, (), PatternVerdict.NONE)
+    # The daily checklist's target is fewer than 10 errors in 24 hours.
+    assert overall(BACKGROUND[:10], NOW).triggers == (Trigger.OVER_TARGET,)
+    assert overall(BACKGROUND[:10], NOW).verdict is PatternVerdict.INVESTIGATE
+    # 24 background and 30 deadlocks make 54 > 50 in the day, 31 of them within one hour.
+    day = overall(BACKGROUND + BURST, NOW)
+    assert (day.count, day.kinds, day.peak) == (54, 5, 31)
+    assert day.triggers == (Trigger.OVER_TARGET, Trigger.BURST, Trigger.FLOOD)
+    assert day.verdict is PatternVerdict.CRITICAL
+
+
+def test_overall_counts_only_the_window_and_never_the_future() -> None:
+    found = overall(KNOWN, NOW, window=8 * HOUR)
+    # As in patterns over 8 hours: the two fresh kinds and the flood's last three.
+    assert (found.count, found.kinds) == (5, 3)
+    assert overall([], NOW) == Overall(0, 0, 0, (), PatternVerdict.NONE)
+
+
 def test_times_must_carry_a_timezone_and_arguments_must_make_sense() -> None:
+    naive = dt.datetime(2026, 3, 10, 12, 0)
     with pytest.raises(ValueError, match="no timezone"):
-        ErrorEvent(dt.datetime(2026, 3, 10, 12, 0), "naive")
+        ErrorEvent(naive, "naive")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        patterns([], naive)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        overall([], naive)
     with pytest.raises(ValueError, match="window"):
         patterns([], NOW, window=dt.timedelta(0))
+    with pytest.raises(ValueError, match="window"):
+        overall([], NOW, window=dt.timedelta(0))
     with pytest.raises(ValueError, match="min_events"):
         clusters([], min_events=0)
     with pytest.raises(ValueError, match="burst_span"):
@@ -277,6 +327,7 @@ def test_the_order_events_come_in_changes_nothing(
     shuffled = data.draw(st.permutations(events))
     small = PatternRules(recurring_over=1, escalate_over=2, burst_over=2, critical_over=3)
     assert patterns(shuffled, NOW, rules=small) == patterns(events, NOW, rules=small)
+    assert overall(shuffled, NOW, rules=small) == overall(events, NOW, rules=small)
     gap = dt.timedelta(minutes=30)
     assert clusters(shuffled, gap, min_events=2) == clusters(events, gap, min_events=2)
 
@@ -287,5 +338,8 @@ def test_counts_add_up_to_the_events_in_the_window_and_clusters_partition_them(
     events: list[ErrorEvent],
 ) -> None:
     in_window = [e for e in events if DAY_AGO < e.time <= NOW]
-    assert sum(p.count for p in patterns(events, NOW)) == len(in_window)
+    found = patterns(events, NOW)
+    assert sum(p.count for p in found) == len(in_window)
+    assert (overall(events, NOW).count, overall(events, NOW).kinds) == (len(in_window), len(found))
+    assert overall(events, NOW).peak >= max((p.peak for p in found), default=0)
     assert sum(c.count for c in clusters(events, min_events=1)) == len(events)

@@ -1,5 +1,5 @@
-"""Forecasts on synthetic series with known answers: fill dates, flat and falling series, the model
-chosen by held-out error, interval coverage, and last period's accuracy."""
+"""Forecasts on synthetic series with known answers: fill dates, flat, falling and wandering series,
+the model chosen by held-out error, interval coverage, and last period's accuracy."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from watchkeeper.analytics.forecast import (
     Forecast,
     ModelKind,
     Outlook,
-    Point,
     Selection,
     fit_forecast,
     forecast_accuracy,
@@ -28,11 +27,13 @@ from watchkeeper.analytics.forecast_models import (
     HoltFit,
     IntervalMethod,
     LinearFit,
+    effective_points,
     fit_holt,
     fit_linear,
     resample,
     student_t_quantile,
 )
+from watchkeeper.analytics.series import Point
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -58,10 +59,29 @@ def holt_process(seed: int, n: int = 80, alpha: float = 0.5, beta: float = 0.3) 
     return points
 
 
-def chosen_by_error(forecast: Forecast) -> bool:
+def random_walk(seed: int, hours: int = 500, step: float = 0.1) -> list[Point]:
+    """Hourly values from 50 that wander with no drift: any trend in them is chance."""
+    rng = random.Random(seed)
+    value, points = 50.0, []
+    for h in range(hours):
+        points.append((day(h / 24), value))
+        value += rng.gauss(0, step)
+    return points
+
+
+def chosen_by_error(points: list[Point], forecast: Forecast) -> bool:
+    """Score both models on an 80/20 split of ``points`` here, independently of ``fit_forecast``:
+    the forecast must report these scores and pick Holt only when it beats the line's by the
+    margin."""
+    split = len(points) - round(len(points) * 0.2)
+    train, test = points[:split], points[split:]
+    linear, holt = fit_linear(train), fit_holt(train)
+    linear_mae = sum(abs(v - linear.value_at(t)) for t, v in test) / len(test)
+    holt_mae = sum(abs(v - holt.value_at(t)) for t, v in test) / len(test)
     assert forecast.held_out is not None
-    holt_wins = forecast.held_out.holt_mae < HOLT_MARGIN * forecast.held_out.linear_mae
-    best = ModelKind.HOLT if holt_wins else ModelKind.LINEAR
+    assert forecast.held_out.linear_mae == pytest.approx(linear_mae)
+    assert forecast.held_out.holt_mae == pytest.approx(holt_mae)
+    best = ModelKind.HOLT if holt_mae < HOLT_MARGIN * linear_mae else ModelKind.LINEAR
     return forecast.model is best
 
 
@@ -79,6 +99,24 @@ def test_linear_disk_growth_is_forecast_to_fill_within_a_day_of_the_true_date(se
     assert crossing.earliest is not None and crossing.earliest <= day(40)
     # Holt's widening interval may leave no latest date within the search; the line's does not.
     assert crossing.latest is None or day(40) <= crossing.latest
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_fill_date_is_counted_from_now_even_when_now_is_after_the_last_point(seed: int) -> None:
+    crossing = time_to_threshold(disk_growth(seed), 100, now=day(22))
+
+    assert crossing.at is not None and abs(crossing.at - day(40)) < timedelta(days=1)
+    assert crossing.days_until == pytest.approx(18, abs=1)
+
+
+def test_points_after_now_are_ignored() -> None:
+    known = disk_growth(0)
+    later = [(day(20 + h / 24), 10.0) for h in range(1, 24 * 5)]
+
+    crossing = time_to_threshold(known + later, 100, now=day(20))
+
+    assert crossing == time_to_threshold(known, 100, now=day(20))
+    assert crossing.forecast.end == day(20)
 
 
 def test_irregularly_spaced_growth_is_forecast_within_a_day() -> None:
@@ -131,6 +169,28 @@ def test_noisy_flat_series_are_called_flat_at_about_the_stated_confidence() -> N
     assert outlooks.count(Outlook.FLAT) >= 85
 
 
+def test_driftless_random_walks_are_mostly_called_flat() -> None:
+    # Disks wander: an hour's value is last hour's plus noise, so residuals from a line run in long
+    # same-signed stretches, and counting them as independent called most of these a trend.
+    outlooks = [
+        time_to_threshold(walk, 100, now=walk[-1][0], confidence=0.9).outlook
+        for walk in (random_walk(seed) for seed in range(100))
+    ]
+
+    assert outlooks.count(Outlook.FLAT) >= 80
+
+
+def test_autocorrelated_residuals_are_worth_fewer_points_and_independent_ones_all() -> None:
+    rng = random.Random(5)
+    independent = [rng.gauss(0, 1) for _ in range(400)]
+    smooth = [math.sin(i / 20) for i in range(400)]
+
+    assert effective_points(independent) > 300
+    assert effective_points(smooth) == 3
+    assert effective_points([1.0, -1.0] * 50) == 100
+    assert effective_points([0.0] * 10) == 10
+
+
 def test_a_lower_confidence_narrows_the_crossing_window() -> None:
     forecast = fit_forecast(disk_growth(1))
     wide = threshold_crossing(forecast, 100, day(20), confidence=0.99)
@@ -179,24 +239,28 @@ def test_exponential_growth_picks_holt_by_held_out_error(seed: int) -> None:
 
 
 def test_a_level_shift_mostly_picks_holt_and_always_the_lower_held_out_error() -> None:
-    forecasts = []
+    series = []
     for seed in range(10):
         rng = random.Random(seed)
-        points = [(day(d), (40 if d < 30 else 60) + rng.gauss(0, 1)) for d in range(60)]
-        forecasts.append(fit_forecast(points))
+        series.append([(day(d), (40 if d < 30 else 60) + rng.gauss(0, 1)) for d in range(60)])
+    forecasts = [fit_forecast(points) for points in series]
 
-    assert all(chosen_by_error(f) for f in forecasts)
+    assert all(chosen_by_error(p, f) for p, f in zip(series, forecasts, strict=True))
     assert sum(f.model is ModelKind.HOLT for f in forecasts) >= 8
 
 
 def test_a_holt_process_mostly_picks_holt_and_a_straight_line_mostly_picks_linear() -> None:
-    holt = [fit_forecast(holt_process(seed)) for seed in range(20)]
-    lines = [
-        fit_forecast([(day(d), 40 + 1.5 * d + rng.gauss(0, 1)) for d in range(60)])
+    holt_series = [holt_process(seed) for seed in range(20)]
+    line_series = [
+        [(day(d), 40 + 1.5 * d + rng.gauss(0, 1)) for d in range(60)]
         for rng in (random.Random(seed) for seed in range(20))
     ]
+    holt = [fit_forecast(points) for points in holt_series]
+    lines = [fit_forecast(points) for points in line_series]
 
-    assert all(chosen_by_error(f) for f in holt + lines)
+    assert all(
+        chosen_by_error(p, f) for p, f in zip(holt_series + line_series, holt + lines, strict=True)
+    )
     assert sum(f.model is ModelKind.HOLT for f in holt) >= 14
     assert sum(f.model is ModelKind.LINEAR for f in lines) >= 14
 
@@ -280,6 +344,23 @@ def test_holt_intervals_contain_the_truth_at_roughly_the_stated_rate() -> None:
 
     assert model.interval_method is IntervalMethod.NORMAL
     assert 0.8 <= hits / total <= 0.96
+
+
+def test_naive_times_are_refused() -> None:
+    points = disk_growth(0, days=2)
+    naive = [(t.replace(tzinfo=None), v) for t, v in points]
+    forecast = fit_forecast(points)
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        fit_forecast(naive)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        time_to_threshold(naive, 100, now=day(2))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        time_to_threshold(points, 100, now=day(2).replace(tzinfo=None))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        threshold_crossing(forecast, 100, now=day(2).replace(tzinfo=None))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        forecast_accuracy(forecast, [(day(3).replace(tzinfo=None), 45.0)])
 
 
 def test_a_confidence_outside_zero_and_one_is_refused() -> None:

@@ -4,6 +4,7 @@ outage (they fire during it, stop as each short window clears) and not on a heal
 from __future__ import annotations
 
 from collections.abc import Container
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -125,14 +126,34 @@ def test_burn_rate_is_the_observed_error_rate_over_the_allowed_one() -> None:
     assert burn_rate(THREE_NINES, log, now, 5 * MINUTE) == 0.0
 
 
-def test_the_fast_page_fires_from_the_first_bad_minute_until_the_5_minute_window_clears() -> None:
+def test_the_fast_page_fires_from_the_second_bad_minute_until_the_5_minute_window_clears() -> None:
     log = with_outage()
     minutes = [OUTAGE + n * MINUTE for n in range(-10, 90)]
 
     paging = [now for now in minutes if FAST_PAGE in firing(log, now)]
 
-    # The last bad event is at OUTAGE + 19 min; the 5-minute window lets go of it 5 minutes later.
-    assert paging == [OUTAGE + n * MINUTE for n in range(24)]
+    # A page needs two bad events, the second at OUTAGE + 1 min. The last bad event is at
+    # OUTAGE + 19 min; the 5-minute window lets go of it 5 minutes later.
+    assert paging == [OUTAGE + n * MINUTE for n in range(1, 24)]
+
+
+def test_a_single_bad_minute_pages_no_one_though_it_burns_past_the_fast_rate() -> None:
+    blip = START + 10 * DAY
+    log = month_of_minutes({blip})
+    minutes = [blip + n * MINUTE for n in range(-5, 120)]
+
+    # 1 bad of 60 burns 16.7 > 14.4 over the hour and 200 over 5 minutes: the workbook's
+    # arithmetic alone pages, for the 5 minutes the blip stays in the short window.
+    assert burn_rate(THREE_NINES, log, blip, HOUR) == pytest.approx(16.7, abs=0.1)
+    workbook_only = replace(FAST_PAGE, min_bad=1)
+    assert [now for now in minutes if burn_alerts(THREE_NINES, log, now, [workbook_only])] == [
+        blip + n * MINUTE for n in range(5)
+    ]
+    # The default rules want two bad events before they page; a second bad minute is an outage.
+    assert FAST_PAGE.min_bad == SLOW_PAGE.min_bad == 2
+    assert all(not firing(log, now) for now in minutes)
+    second = month_of_minutes({blip, blip + MINUTE})
+    assert firing(second, blip + MINUTE) == {FAST_PAGE}
 
 
 def test_the_slow_page_outlasts_the_fast_one_until_its_30_minute_window_clears() -> None:
@@ -159,6 +180,7 @@ def test_a_fired_alert_carries_its_severity_and_both_burn_rates() -> None:
     assert fast.severity is Severity.PAGE
     assert fast.long_burn == pytest.approx((5 / 60) / 0.001)
     assert fast.short_burn == pytest.approx(1 / 0.001)
+    assert fast.long_bad == 5
     assert {alert.severity for alert in alerts} == {Severity.PAGE, Severity.TICKET}
 
 
@@ -230,6 +252,28 @@ def test_a_shorter_slo_window_alerts_on_its_scaled_windows_by_default() -> None:
     assert fast not in {a.rule for a in burn_alerts(week, log, outage + 4 * MINUTE)}
 
 
+def test_rules_for_keeps_each_rules_minimum_of_bad_events() -> None:
+    assert [rule.min_bad for rule in rules_for(7 * DAY)] == [2, 2, 1]
+
+
+def test_a_rule_needs_at_least_one_bad_event() -> None:
+    with pytest.raises(ValueError, match="min_bad"):
+        BurnRule(Severity.PAGE, HOUR, 5 * MINUTE, 14.4, min_bad=0)
+
+
+def test_a_naive_now_is_refused_even_without_events() -> None:
+    naive = datetime(2026, 3, 1)
+    for call in (
+        lambda: sli(THREE_NINES, [], naive),
+        lambda: burn_rate(THREE_NINES, [], naive, HOUR),
+        lambda: budget_remaining(THREE_NINES, [], naive),
+        lambda: burn_alerts(THREE_NINES, [], naive),
+        lambda: evaluate(THREE_NINES, [], naive),
+    ):
+        with pytest.raises(ValueError, match="timezone-aware"):
+            call()
+
+
 def test_custom_rules_replace_the_default_ones() -> None:
     strict = BurnRule(Severity.TICKET, long=HOUR, short=5 * MINUTE, burn_rate=0.5)
     log = month_of_minutes({START + DAY})
@@ -245,7 +289,8 @@ def test_availability_counts_ok_and_warning_as_good() -> None:
 
 
 def test_a_p95_under_500ms_objective_is_95_percent_of_results_under_500ms() -> None:
-    # 100 results, 4 at or over 500 ms: 96% under, so 1% of the 5% budget is spent.
+    # 100 results, 4 at or over 500 ms: 96% under, so 4% of the allowed 5% (80% of the budget) is
+    # spent.
     latencies = [120.0] * 96 + [500.0, 650.0, 900.0, 2_000.0]
     events = latency_events(((START + n * MINUTE, ms) for n, ms in enumerate(latencies)), 500.0)
     p95 = Objective(0.95, kind=SloKind.LATENCY)

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from watchkeeper.analytics.series import Point
 from watchkeeper.analytics.trends import (
     Aggregate,
+    Direction,
     NoChange,
-    Point,
-    Verdict,
     baseline,
     coefficient_of_variation,
     month_over_month,
@@ -43,27 +43,27 @@ def test_a_40_percent_rise_in_response_time_is_flagged() -> None:
     assert trend.previous == 200.0
     assert trend.current == 280.0
     assert trend.change == pytest.approx(0.40)
-    assert trend.verdict is Verdict.RISING
+    assert trend.direction is Direction.RISING
 
 
 def test_a_10_percent_rise_is_steady() -> None:
     trend = week_over_week(two_weeks(last_week=200.0, this_week=220.0), NOW)
 
     assert trend.change == pytest.approx(0.10)
-    assert trend.verdict is Verdict.STEADY
+    assert trend.direction is Direction.STEADY
 
 
 def test_a_40_percent_drop_is_falling() -> None:
     trend = week_over_week(two_weeks(last_week=200.0, this_week=120.0), NOW)
 
     assert trend.change == pytest.approx(-0.40)
-    assert trend.verdict is Verdict.FALLING
+    assert trend.direction is Direction.FALLING
 
 
 def test_exactly_the_threshold_is_not_more_than_it() -> None:
     # The guides escalate on "> 25%": a rise of exactly 25% is still steady.
-    assert week_over_week(two_weeks(100.0, 125.0), NOW).verdict is Verdict.STEADY
-    assert week_over_week(two_weeks(100.0, 125.0), NOW, threshold=0.2).verdict is Verdict.RISING
+    assert week_over_week(two_weeks(100.0, 125.0), NOW).direction is Direction.STEADY
+    assert week_over_week(two_weeks(100.0, 125.0), NOW, threshold=0.2).direction is Direction.RISING
 
 
 def test_error_counts_compare_by_sum_not_by_mean() -> None:
@@ -76,8 +76,8 @@ def test_error_counts_compare_by_sum_not_by_mean() -> None:
 
     assert (by_sum.previous, by_sum.current) == (70.0, 98.0)
     assert by_sum.change == pytest.approx(0.40)
-    assert by_sum.verdict is Verdict.RISING
-    assert by_mean.verdict is Verdict.FALLING
+    assert by_sum.direction is Direction.RISING
+    assert by_mean.direction is Direction.FALLING
 
 
 def test_count_compares_how_many_events_happened() -> None:
@@ -88,7 +88,7 @@ def test_count_compares_how_many_events_happened() -> None:
     assert (trend.previous, trend.current) == (5.0, 6.0)
     assert trend.change == pytest.approx(0.2)
     assert (trend.previous_points, trend.current_points) == (5, 6)
-    assert trend.verdict is Verdict.STEADY
+    assert trend.direction is Direction.STEADY
 
 
 def test_periods_are_half_open_a_point_at_now_counts_and_one_a_week_ago_is_last_weeks() -> None:
@@ -110,7 +110,7 @@ def test_no_previous_data_gives_no_change_and_says_why() -> None:
     assert trend.previous is None
     assert trend.change is None
     assert trend.no_change is NoChange.PREVIOUS_EMPTY
-    assert trend.verdict is Verdict.UNKNOWN
+    assert trend.direction is Direction.UNKNOWN
 
 
 def test_no_current_data_gives_no_change_and_says_why() -> None:
@@ -118,14 +118,14 @@ def test_no_current_data_gives_no_change_and_says_why() -> None:
 
     assert trend.current is None
     assert trend.no_change is NoChange.CURRENT_EMPTY
-    assert trend.verdict is Verdict.UNKNOWN
+    assert trend.direction is Direction.UNKNOWN
 
 
 def test_no_data_at_all_is_unknown() -> None:
     trend = week_over_week([], NOW)
 
     assert (trend.current, trend.previous, trend.change) == (None, None, None)
-    assert trend.verdict is Verdict.UNKNOWN
+    assert trend.direction is Direction.UNKNOWN
 
 
 def test_errors_after_a_week_without_any_are_rising_though_the_change_is_undefined() -> None:
@@ -136,14 +136,14 @@ def test_errors_after_a_week_without_any_are_rising_though_the_change_is_undefin
     assert trend.previous_points == 0
     assert trend.change is None
     assert trend.no_change is NoChange.PREVIOUS_ZERO
-    assert trend.verdict is Verdict.RISING
+    assert trend.direction is Direction.RISING
 
 
 def test_zero_both_weeks_is_steady() -> None:
     trend = week_over_week(two_weeks(0.0, 0.0), NOW, Aggregate.SUM)
 
     assert trend.no_change is NoChange.PREVIOUS_ZERO
-    assert trend.verdict is Verdict.STEADY
+    assert trend.direction is Direction.STEADY
 
 
 def test_a_partial_previous_week_still_compares_means() -> None:
@@ -154,7 +154,7 @@ def test_a_partial_previous_week_still_compares_means() -> None:
 
     assert (trend.previous_points, trend.current_points) == (72, 168)
     assert trend.change == pytest.approx(0.5)
-    assert trend.verdict is Verdict.RISING
+    assert trend.direction is Direction.RISING
 
 
 def test_a_partial_week_in_the_middle_of_a_calendar_week_uses_rolling_periods() -> None:
@@ -173,7 +173,7 @@ def test_month_over_month_compares_30_day_periods() -> None:
     assert trend.period == 30 * DAY
     assert (trend.previous_points, trend.current_points) == (720, 720)
     assert trend.change == pytest.approx(-0.2)
-    assert trend.verdict is Verdict.STEADY
+    assert trend.direction is Direction.STEADY
 
 
 def test_any_period_can_be_compared() -> None:
@@ -183,6 +183,18 @@ def test_any_period_can_be_compared() -> None:
 
     assert (trend.previous, trend.current) == (1.0, 3.0)
     assert trend.change == pytest.approx(2.0)
+
+
+def test_a_naive_now_is_refused_even_without_points() -> None:
+    # A naive time would compare as local time against the points' UTC ones.
+    naive = datetime(2026, 3, 16, 9, 0)
+    for compare in (week_over_week, month_over_month):
+        with pytest.raises(ValueError, match="timezone-aware"):
+            compare([], naive)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        period_change([], naive, HOUR)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        baseline([], naive)
 
 
 def test_a_period_must_be_positive_and_the_threshold_not_negative() -> None:
@@ -199,7 +211,7 @@ def test_a_period_must_be_positive_and_the_threshold_not_negative() -> None:
     k=st.floats(1e-3, 1e3),
     aggregate=st.sampled_from(Aggregate),
 )
-def test_scaling_every_value_by_k_leaves_the_relative_change_and_verdict_unchanged(
+def test_scaling_every_value_by_k_leaves_the_relative_change_and_direction_unchanged(
     previous: list[float], current: list[float], k: float, aggregate: Aggregate
 ) -> None:
     points = [(NOW - 7 * DAY - n * HOUR, v) for n, v in enumerate(previous)]
@@ -212,7 +224,7 @@ def test_scaling_every_value_by_k_leaves_the_relative_change_and_verdict_unchang
     assert trend.change is not None and trend_scaled.change is not None
     assert trend_scaled.change == pytest.approx(trend.change, rel=1e-9, abs=1e-9)
     if abs(abs(trend.change) - trend.threshold) > 1e-6:
-        assert trend_scaled.verdict is trend.verdict
+        assert trend_scaled.direction is trend.direction
 
 
 def test_coefficient_of_variation_is_sample_stdev_over_mean() -> None:

@@ -1,7 +1,8 @@
 """Error patterns: error events grouped by fingerprint, counted over a window, flagged as the
-maintenance guide's daily error review does (recurring, new, bursts), and clustered in time.
+maintenance guide's daily error review does (recurring, new, bursts), totalled over all kinds,
+and clustered in time.
 
-Pure functions over plain data: the caller passes the events and ``now``.
+Pure functions over plain data: the caller passes the events and ``now`` (timezone-aware).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from watchkeeper.analytics.series import aware
 from watchkeeper.probes.fingerprints import Fingerprint, fingerprint, redact_tokens
 
 EXAMPLE_CHARS = 300
@@ -31,8 +33,8 @@ class ErrorLevel(StrEnum):
 _LEVEL_RANK = {level: rank for rank, level in enumerate(ErrorLevel)}
 
 
-class Verdict(StrEnum):
-    """What an error pattern asks of the team, mildest first."""
+class PatternVerdict(StrEnum):
+    """What an error pattern, or all errors together, ask of the team, mildest first."""
 
     NONE = "none"
     INVESTIGATE = "investigate"
@@ -40,11 +42,14 @@ class Verdict(StrEnum):
     CRITICAL = "critical"
 
 
-_VERDICT_RANK = {verdict: rank for rank, verdict in enumerate(Verdict)}
+_VERDICT_RANK = {verdict: rank for rank, verdict in enumerate(PatternVerdict)}
 
 
 class Trigger(StrEnum):
-    """A rule of the guide that an error pattern meets; each one implies a verdict."""
+    """A rule of the guide that an error pattern or all errors together meet; each implies a verdict.
+
+    OVER_TARGET applies to all errors together only; the others to a kind, BURST and FLOOD to both.
+    """
 
     RECURRING = "recurring"
     NEW = "new"
@@ -52,26 +57,27 @@ class Trigger(StrEnum):
     BURST = "burst"
     NEW_CRITICAL = "new_critical"
     FLOOD = "flood"
+    OVER_TARGET = "over_target"
 
 
-TRIGGER_VERDICTS: dict[Trigger, Verdict] = {
-    Trigger.RECURRING: Verdict.INVESTIGATE,
-    Trigger.NEW: Verdict.INVESTIGATE,
-    Trigger.REPEATED: Verdict.ESCALATE,
-    Trigger.BURST: Verdict.ESCALATE,
-    Trigger.NEW_CRITICAL: Verdict.ESCALATE,
-    Trigger.FLOOD: Verdict.CRITICAL,
+TRIGGER_VERDICTS: dict[Trigger, PatternVerdict] = {
+    Trigger.RECURRING: PatternVerdict.INVESTIGATE,
+    Trigger.NEW: PatternVerdict.INVESTIGATE,
+    Trigger.REPEATED: PatternVerdict.ESCALATE,
+    Trigger.BURST: PatternVerdict.ESCALATE,
+    Trigger.NEW_CRITICAL: PatternVerdict.ESCALATE,
+    Trigger.FLOOD: PatternVerdict.CRITICAL,
+    Trigger.OVER_TARGET: PatternVerdict.INVESTIGATE,
 }
 """The verdict each trigger implies; a pattern's verdict is the gravest of its triggers'."""
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class ErrorEvent:
     """One error: when, what, how severe, where from (source, tags) and, if known, its stack
     (frames outermost first, as Python prints them: the last is where the error was raised).
 
-    Ordered by time first, then by the other fields, so sorting a batch gives one order whatever
-    order it came in. ``time`` must be timezone-aware.
+    ``time`` must be timezone-aware.
     """
 
     time: dt.datetime
@@ -88,7 +94,8 @@ class ErrorEvent:
 
 @dataclass(frozen=True, slots=True)
 class PatternRules:
-    """Thresholds of the error review, per fingerprint within the window (defaults: 003's guide)."""
+    """Thresholds of the error review within the window (defaults: 003's guide): per fingerprint,
+    and for ``burst_over``, ``critical_over`` and ``target_under`` over all errors together too."""
 
     recurring_over: int = 5
     escalate_over: int = 10
@@ -96,6 +103,7 @@ class PatternRules:
     burst_span: dt.timedelta = dt.timedelta(hours=1)
     critical_over: int = 50
     critical_level: ErrorLevel = ErrorLevel.CRITICAL
+    target_under: int = 10
 
     def __post_init__(self) -> None:
         if self.burst_span <= dt.timedelta(0):
@@ -125,7 +133,19 @@ class ErrorPattern:
     new: bool
     burst: bool
     triggers: tuple[Trigger, ...]
-    verdict: Verdict
+    verdict: PatternVerdict
+
+
+@dataclass(frozen=True, slots=True)
+class Overall:
+    """All errors over the window together: how many, of how many kinds, the most within any
+    ``burst_span`` (``peak``), and the triggers and verdict those totals meet."""
+
+    count: int
+    kinds: int
+    peak: int
+    triggers: tuple[Trigger, ...]
+    verdict: PatternVerdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +194,12 @@ def patterns(
     - FLOOD, count > ``critical_over`` (50) → CRITICAL: "Error count > 50 in last 24h" (listed
       beside "System status: critical" among the dashboard's escalation criteria).
 
-    The guide counts its hourly and daily totals over all errors; here they apply per kind, and
-    ``clusters`` finds the cross-kind storms.
+    The guide counts its hourly and daily totals over all errors, which ``overall`` does; here
+    they apply per kind too, to name the kind behind them.
     """
-    if window <= dt.timedelta(0):
-        raise ValueError("window must be positive")
-    start = now - window
+    start = _window_start(now, window)
     by_kind: dict[Fingerprint, list[ErrorEvent]] = {}
-    for event in sorted(e for e in events if e.time <= now):
+    for event in _in_order(e for e in events if e.time <= now):
         by_kind.setdefault(fingerprint_of(event), []).append(event)
     found = [
         _pattern(kind, history, start, rules)
@@ -190,6 +208,39 @@ def patterns(
     ]
     found.sort(key=lambda p: (-_VERDICT_RANK[p.verdict], -p.count, p.fingerprint.key))
     return found
+
+
+def overall(
+    events: Iterable[ErrorEvent],
+    now: dt.datetime,
+    window: dt.timedelta = dt.timedelta(hours=24),
+    rules: PatternRules = DEFAULT_RULES,
+) -> Overall:
+    """Given error events and ``now``, return all errors of any kind in ``(now - window, now]``
+    counted together, with the guide's verdict on the totals:
+
+    - OVER_TARGET, count >= ``target_under`` (10) → INVESTIGATE: the daily checklist's "Error
+      count (24h) < 10".
+    - BURST, > ``burst_over`` (20) within any ``burst_span`` (1h) → ESCALATE: "Error count > 20
+      in 1 hour".
+    - FLOOD, count > ``critical_over`` (50) → CRITICAL: "Error count > 50 in last 24h".
+    """
+    start = _window_start(now, window)
+    inside = [e for e in events if start < e.time <= now]
+    peak = _peak(sorted(e.time for e in inside), rules.burst_span)
+    met = {
+        Trigger.OVER_TARGET: len(inside) >= rules.target_under,
+        Trigger.BURST: peak > rules.burst_over,
+        Trigger.FLOOD: len(inside) > rules.critical_over,
+    }
+    triggers = tuple(trigger for trigger, holds in met.items() if holds)
+    return Overall(
+        count=len(inside),
+        kinds=len({fingerprint_of(e) for e in inside}),
+        peak=peak,
+        triggers=triggers,
+        verdict=_gravest(triggers),
+    )
 
 
 def clusters(
@@ -205,7 +256,7 @@ def clusters(
         raise ValueError("gap must not be negative")
     if min_events < 1:
         raise ValueError("min_events must be at least 1")
-    ordered = sorted(events)
+    ordered = _in_order(events)
     runs: list[list[ErrorEvent]] = []
     for event in ordered:
         if runs and event.time - runs[-1][-1].time <= gap:
@@ -232,9 +283,6 @@ def _pattern(
         Trigger.FLOOD: len(inside) > rules.critical_over,
     }
     triggers = tuple(trigger for trigger, holds in met.items() if holds)
-    verdict = max(
-        (TRIGGER_VERDICTS[t] for t in triggers), key=_VERDICT_RANK.__getitem__, default=Verdict.NONE
-    )
     return ErrorPattern(
         fingerprint=kind,
         count=len(inside),
@@ -249,7 +297,30 @@ def _pattern(
         new=new,
         burst=met[Trigger.BURST],
         triggers=triggers,
-        verdict=verdict,
+        verdict=_gravest(triggers),
+    )
+
+
+def _window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
+    """Given an aware ``now`` and a positive window, return where the window starts."""
+    aware(now)
+    if window <= dt.timedelta(0):
+        raise ValueError("window must be positive")
+    return now - window
+
+
+def _in_order(events: Iterable[ErrorEvent]) -> list[ErrorEvent]:
+    """Given events, return them by time, then message: the one order whatever order they came in
+    (ties of time and message differ in nothing a pattern or cluster reports)."""
+    return sorted(events, key=lambda e: (e.time, e.message))
+
+
+def _gravest(triggers: Iterable[Trigger]) -> PatternVerdict:
+    """Given triggers met, return the gravest verdict they imply (NONE for none)."""
+    return max(
+        (TRIGGER_VERDICTS[t] for t in triggers),
+        key=_VERDICT_RANK.__getitem__,
+        default=PatternVerdict.NONE,
     )
 
 

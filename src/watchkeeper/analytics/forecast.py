@@ -16,12 +16,12 @@ from watchkeeper.analytics.forecast_models import (
     HoltFit,
     IntervalMethod,
     LinearFit,
-    Point,
     Prediction,
     fit_holt,
     fit_linear,
     student_t_quantile,
 )
+from watchkeeper.analytics.series import DAY, Point, aware
 
 __all__ = [
     "Forecast",
@@ -29,7 +29,6 @@ __all__ = [
     "HeldOutScore",
     "ModelKind",
     "Outlook",
-    "Point",
     "Prediction",
     "Selection",
     "ThresholdCrossing",
@@ -115,10 +114,11 @@ class Forecast:
         return self.fit.slope_per_day
 
     def predict(self, at: datetime, confidence: float = 0.9) -> Prediction:
-        """Given a time and a confidence (0 < c < 1), return the forecast value and its interval."""
+        """Given an aware time and a confidence (0 < c < 1), return the forecast value and its
+        interval."""
         if not 0 < confidence < 1:
             raise ValueError("confidence must be between 0 and 1")
-        return self.fit.predict(at, confidence)
+        return self.fit.predict(aware(at), confidence)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class ThresholdCrossing:
     @property
     def days_until(self) -> float | None:
         """Days from ``now`` to the predicted crossing, when one is predicted."""
-        return None if self.at is None else (self.at - self.now).total_seconds() / 86400
+        return None if self.at is None else (self.at - self.now).total_seconds() / DAY
 
 
 @dataclass(frozen=True)
@@ -154,12 +154,13 @@ class ForecastAccuracy:
 
 
 def fit_forecast(points: Sequence[Point]) -> Forecast:
-    """Given at least three (time, value) points, return the forecast chosen by held-out error.
+    """Given at least three (aware time, value) points, return the forecast chosen by held-out
+    error.
 
     With ``MIN_POINTS_FOR_SELECTION`` points or more, the line and Holt are fitted on the first
     80% (by time), scored by MAE on the last 20%, and the winner is refitted on every point.
     """
-    ordered = sorted(points)
+    ordered = sorted((aware(t), v) for t, v in points)
     if len(ordered) < MIN_LINEAR_POINTS:
         raise ValueError(f"a forecast needs at least {MIN_LINEAR_POINTS} points")
     if len(ordered) < MIN_POINTS_FOR_SELECTION:
@@ -180,8 +181,11 @@ def time_to_threshold(
     points: Sequence[Point], threshold: float, now: datetime, confidence: float = 0.9
 ) -> ThresholdCrossing:
     """Given points, a ceiling, the current time and a confidence, return when the forecast chosen
-    by ``fit_forecast`` reaches the ceiling ("full in N days"), or why it will not."""
-    return threshold_crossing(fit_forecast(points), threshold, now, confidence)
+    by ``fit_forecast`` on the points up to ``now`` reaches the ceiling ("full in N days"), or why
+    it will not."""
+    aware(now)
+    known = [(t, v) for t, v in points if aware(t) <= now]
+    return threshold_crossing(fit_forecast(known), threshold, now, confidence)
 
 
 def threshold_crossing(
@@ -191,15 +195,18 @@ def threshold_crossing(
 
     Rising (falling) needs both the least-squares slope and the forecast's own trend above (below)
     the slope's two-sided t-interval half-width at ``confidence``: the t-test that the data show a
-    trend at all, and for Holt a current trend that agrees with it. Anything else is flat. A
-    crossing is only predicted for a rising trend.
+    trend at all (with the standard error and degrees of freedom of the residuals' effective
+    number of points, so a random walk's drift is not mistaken for one), and for Holt a current
+    trend that agrees with it. Anything else is flat. A crossing is only predicted for a rising
+    trend.
     """
-    current = forecast.predict(now, confidence).value
+    current = forecast.predict(aware(now), confidence).value
     result = ThresholdCrossing(Outlook.FLAT, threshold, now, confidence, forecast)
     if current >= threshold:
         return replace(result, outlook=Outlook.ALREADY_CROSSED)
-    band = student_t_quantile(0.5 + confidence / 2, forecast.line.n - 2) * forecast.line.slope_se
-    trends = (forecast.line.slope_per_day, forecast.slope_per_day)
+    line = forecast.line
+    band = student_t_quantile(0.5 + confidence / 2, line.slope_df) * line.slope_se
+    trends = (line.slope_per_day, forecast.slope_per_day)
     if max(trends) < -band:
         return replace(result, outlook=Outlook.FALLING)
     if min(trends) <= band:

@@ -4,18 +4,18 @@ prediction interval, and Holt's double exponential smoothing with a normal-appro
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from statistics import NormalDist, fmean
 from typing import ClassVar
 
-Point = tuple[datetime, float]
-"""One measurement: when it was taken and its value."""
+from watchkeeper.analytics.series import DAY, Point
 
-DAY = 86400.0
 HOLT_ALPHAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 HOLT_BETAS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
 MIN_LINEAR_POINTS = 3
@@ -56,13 +56,20 @@ class LinearFit:
     mean_days: float
     sxx: float
     """Sum of squared deviations of the times (in days) from their mean."""
+    effective_n: float
+    """``n`` discounted for lag-1 autocorrelation of the residuals (see ``effective_points``)."""
 
     interval_method: ClassVar[IntervalMethod] = IntervalMethod.STUDENT_T
 
     @property
     def slope_se(self) -> float:
-        """The standard error of the slope, per day."""
-        return self.residual_se / math.sqrt(self.sxx)
+        """The standard error of the slope, per day, widened for autocorrelated residuals."""
+        return self.residual_se / math.sqrt(self.sxx) * math.sqrt(self.n / self.effective_n)
+
+    @property
+    def slope_df(self) -> int:
+        """Degrees of freedom of the slope's t-test: the effective number of points less two."""
+        return max(math.floor(self.effective_n) - 2, 1)
 
     def value_at(self, at: datetime) -> float:
         """Given a time, return the fitted line's value there."""
@@ -138,7 +145,8 @@ def fit_linear(points: Sequence[Point]) -> LinearFit:
         raise ValueError("a linear fit needs points at two or more distinct times")
     slope = math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
     intercept = mean_y - slope * mean_x
-    sse = math.fsum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    residuals = [y - intercept - slope * x for x, y in zip(xs, ys, strict=True)]
+    sse = math.fsum(r * r for r in residuals)
     return LinearFit(
         origin=origin,
         intercept=intercept,
@@ -147,7 +155,30 @@ def fit_linear(points: Sequence[Point]) -> LinearFit:
         n=len(ys),
         mean_days=mean_x,
         sxx=sxx,
+        effective_n=effective_points(residuals),
     )
+
+
+def effective_points(residuals: Sequence[float]) -> float:
+    """Given the time-ordered residuals of a line, return n(1 - r)/(1 + r) clamped to [3, n], r
+    their lag-1 autocorrelation: how many independent points they are worth.
+
+    A wandering series (disk use, a random walk) leaves long runs of same-signed residuals, and
+    treating them as independent makes a chance drift look like a trend. The AR(1) correction is
+    chosen over Newey-West because it needs no bandwidth, and near a unit root (r close to 1, the
+    case that matters) a Newey-West window of a few lags still sees only a fraction of the
+    long-run variance, while n(1 - r)/(1 + r) collapses towards the floor as it should.
+    """
+    n = len(residuals)
+    total = math.fsum(r * r for r in residuals)
+    if total == 0:
+        return float(n)
+    r = math.fsum(a * b for a, b in itertools.pairwise(residuals)) / total
+    # Residuals from a fitted line understate r by about (2 + 4r)/n (Shaman & Stine, 1988); on
+    # driftless random walks the uncorrected r still called a trend a third of the time. A negative
+    # r would credit more than n points: it counts as none.
+    r = min(max(r + (2 + 4 * r) / n, 0.0), 1.0)
+    return min(max(n * (1 - r) / (1 + r), float(MIN_LINEAR_POINTS)), float(n))
 
 
 def fit_holt(points: Sequence[Point]) -> HoltFit:
@@ -204,8 +235,12 @@ def resample(points: Sequence[Point]) -> tuple[list[float], timedelta]:
     return grid, step
 
 
+@lru_cache(maxsize=256)
 def student_t_quantile(p: float, df: int) -> float:
-    """Given a probability 0 < p < 1 and degrees of freedom >= 1, return Student's t quantile."""
+    """Given a probability 0 < p < 1 and degrees of freedom >= 1, return Student's t quantile.
+
+    Cached: a crossing search asks for the same quantile at every one of its ~1,000 predictions.
+    """
     if not 0 < p < 1 or df < 1:
         raise ValueError("need 0 < p < 1 and df >= 1")
     if p < 0.5:

@@ -2,19 +2,21 @@
 
 The alerts are the Google SRE workbook's multiwindow, multi-burn-rate alerts ("Alerting on SLOs"):
 a rule fires only while both its long window (the burn is significant) and its short window (the
-burn is still going on) burn faster than its rate. Windows are ``(now - w, now]``, as in trends.
+burn is still going on) burn faster than its rate, and (against the workbook's low-traffic
+caveat) only on enough bad events. Windows are ``(now - w, now]``, as in trends; ``now`` must be
+timezone-aware (ValueError otherwise).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from itertools import accumulate
 
-from watchkeeper.analytics.trends import Point
+from watchkeeper.analytics.series import Point, aware
 from watchkeeper.results import Status
 
 Event = tuple[datetime, bool]
@@ -97,34 +99,50 @@ Events = EventLog | Iterable[Event]
 
 @dataclass(frozen=True)
 class BurnRule:
-    """Fire when both windows burn the error budget faster than ``burn_rate`` times the allowed rate.
+    """Fire when both windows burn the error budget faster than ``burn_rate`` times the allowed rate
+    and the long window holds at least ``min_bad`` bad events.
 
     At burn rate 1 the budget lasts exactly the SLO window; ``burn_rate * long / window`` is the
-    share of the budget the long window must have used before the rule fires.
+    share of the budget the long window must have used before the rule fires. ``min_bad`` 1 is the
+    workbook's arithmetic alone (a burn above the rate already means a bad event).
     """
 
     severity: Severity
     long: timedelta
     short: timedelta
     burn_rate: float
+    min_bad: int = 1
 
+    def __post_init__(self) -> None:
+        if self.min_bad < 1:
+            raise ValueError(f"min_bad must be at least 1, got {self.min_bad}")
+
+
+PAGE_MIN_BAD = 2
+"""Bad events a page needs in its long window. Below 1 / (14.4 x 0.1%) = 69 events an hour, one
+failed probe alone burns past the fast page's rate at three nines (1 bad of 60 minute-level events
+burns 16.7), and a single blip must not wake anyone; two is the least evidence that is not one,
+and delays a real outage's page by one event. Tickets keep 1: a lone failure that overspends the
+budget of a low-traffic service is still worth a ticket."""
 
 WORKBOOK_RULES = (
-    BurnRule(Severity.PAGE, timedelta(hours=1), timedelta(minutes=5), 14.4),
-    BurnRule(Severity.PAGE, timedelta(hours=6), timedelta(minutes=30), 6.0),
+    BurnRule(Severity.PAGE, timedelta(hours=1), timedelta(minutes=5), 14.4, PAGE_MIN_BAD),
+    BurnRule(Severity.PAGE, timedelta(hours=6), timedelta(minutes=30), 6.0, PAGE_MIN_BAD),
     BurnRule(Severity.TICKET, timedelta(days=3), timedelta(hours=6), 1.0),
 )
 """The workbook's rules for a 30-day window: 2% of the budget in 1 hour, 5% in 6 hours (page),
-10% in 3 days (ticket); each short window is 1/12 of its long one."""
+10% in 3 days (ticket); each short window is 1/12 of its long one. The pages also need
+``PAGE_MIN_BAD`` bad events in their long window."""
 
 
 @dataclass(frozen=True)
 class BurnAlert:
-    """A rule that fires, with the burn rates of its two windows."""
+    """A rule that fires, with the burn rates of its two windows and the long window's bad events."""
 
     rule: BurnRule
     long_burn: float
     short_burn: float
+    long_bad: int
 
     @property
     def severity(self) -> Severity:
@@ -165,6 +183,7 @@ def latency_events(points: Iterable[Point], threshold: float) -> list[Event]:
 
 def sli(objective: Objective, events: Events, now: datetime) -> float | None:
     """Given events, return the share of good ones over the objective's window; None when none."""
+    aware(now)
     total, bad = _log(events).counts(now - objective.window, now)
     return None if total == 0 else (total - bad) / total
 
@@ -176,6 +195,7 @@ def burn_rate(
 
     1.0 spends the budget exactly over the window; None when the lookback holds no events.
     """
+    aware(now)
     total, bad = _log(events).counts(now - lookback, now)
     return None if total == 0 else bad / total / objective.error_budget
 
@@ -199,8 +219,7 @@ def rules_for(window: timedelta) -> tuple[BurnRule, ...]:
     """
     scale = window / WORKBOOK_WINDOW
     return tuple(
-        BurnRule(rule.severity, rule.long * scale, rule.short * scale, rule.burn_rate)
-        for rule in WORKBOOK_RULES
+        replace(rule, long=rule.long * scale, short=rule.short * scale) for rule in WORKBOOK_RULES
     )
 
 
@@ -212,16 +231,18 @@ def burn_alerts(
 ) -> list[BurnAlert]:
     """Given events, return the rules (default: ``rules_for(objective.window)``) firing at now.
 
-    A rule fires when the burn rates over both its windows exceed its rate; a window with no
-    events does not burn.
+    A rule fires when the burn rates over both its windows exceed its rate and its long window
+    holds at least ``min_bad`` bad events; a window with no events does not burn.
     """
+    aware(now)
     log = _log(events)
     fired = []
     for rule in rules_for(objective.window) if rules is None else rules:
         long_burn = burn_rate(objective, log, now, rule.long) or 0.0
         short_burn = burn_rate(objective, log, now, rule.short) or 0.0
-        if long_burn > rule.burn_rate and short_burn > rule.burn_rate:
-            fired.append(BurnAlert(rule, long_burn, short_burn))
+        _, long_bad = log.counts(now - rule.long, now)
+        if long_burn > rule.burn_rate and short_burn > rule.burn_rate and long_bad >= rule.min_bad:
+            fired.append(BurnAlert(rule, long_burn, short_burn, long_bad))
     return fired
 
 
@@ -232,6 +253,7 @@ def evaluate(
     rules: Iterable[BurnRule] | None = None,
 ) -> SloStatus:
     """Given events, return the objective's status at now: counts, SLI, budget left and alerts."""
+    aware(now)
     log = _log(events)
     total, bad = log.counts(now - objective.window, now)
     return SloStatus(

@@ -2,7 +2,8 @@
 
 The guides' weekly and monthly reviews ask for these by hand: "error trend increasing > 25%
 week-over-week", "<5% variance in response times", "establish new performance baselines".
-Every window here is half-open on the left, ``(start, end]``, so a point stamped ``now`` counts.
+Every window here is half-open on the left, ``(start, end]``, so a point stamped ``now`` counts,
+and ``now`` must be timezone-aware (ValueError otherwise), as the points' times are.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-Point = tuple[datetime, float]
-"""One observation of a measurement: when, and its value."""
+from watchkeeper.analytics.series import Point, aware
 
 WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
@@ -36,7 +36,7 @@ class Aggregate(StrEnum):
     """For counts per run or per rollup bucket, such as ``error_count``."""
 
 
-class Verdict(StrEnum):
+class Direction(StrEnum):
     """Which way a series moved between two periods, against a threshold."""
 
     RISING = "rising"
@@ -54,7 +54,7 @@ class NoChange(StrEnum):
     PREVIOUS_EMPTY = "previous_empty"
     """No points to take the previous period's mean of."""
     PREVIOUS_ZERO = "previous_zero"
-    """Any change from zero is infinitely large; the verdict still says which way it went."""
+    """Any change from zero is infinitely large; the direction still says which way it went."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class PeriodChange:
     previous_points: int
     change: float | None
     no_change: NoChange | None
-    verdict: Verdict
+    direction: Direction
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ def period_change(
     A mean of no points is unknown, but a count or sum of none is zero (no errors last week is
     zero errors, so this week's are RISING); ``*_points`` tell "zero" from "no data" apart.
     """
+    aware(now)
     if period <= timedelta(0):
         raise ValueError(f"period must be positive, got {period}")
     if threshold < 0:
@@ -115,7 +116,7 @@ def period_change(
             previous_values.append(value)
     current = _aggregate(current_values, aggregate)
     previous = _aggregate(previous_values, aggregate)
-    change, no_change, verdict = _compare(current, previous, threshold)
+    change, no_change, direction = _compare(current, previous, threshold)
     return PeriodChange(
         period=period,
         aggregate=aggregate,
@@ -126,7 +127,7 @@ def period_change(
         previous_points=len(previous_values),
         change=change,
         no_change=no_change,
-        verdict=verdict,
+        direction=direction,
     )
 
 
@@ -165,6 +166,7 @@ def coefficient_of_variation(values: Sequence[float]) -> float | None:
 
 def baseline(points: Iterable[Point], now: datetime, window: timedelta = MONTH) -> Baseline | None:
     """Given points, return the mean, p50 and p95 over (now - window, now]; None when it is empty."""
+    aware(now)
     values = sorted(value for at, value in points if now - window < at <= now)
     if not values:
         return None
@@ -203,20 +205,24 @@ def _aggregate(values: list[float], aggregate: Aggregate) -> float | None:
 
 def _compare(
     current: float | None, previous: float | None, threshold: float
-) -> tuple[float | None, NoChange | None, Verdict]:
+) -> tuple[float | None, NoChange | None, Direction]:
     if current is None:
-        return None, NoChange.CURRENT_EMPTY, Verdict.UNKNOWN
+        return None, NoChange.CURRENT_EMPTY, Direction.UNKNOWN
     if previous is None:
-        return None, NoChange.PREVIOUS_EMPTY, Verdict.UNKNOWN
+        return None, NoChange.PREVIOUS_EMPTY, Direction.UNKNOWN
     if previous == 0:
         # From zero any rise is unbounded, yet "errors appeared" must still read as rising.
-        verdict = (
-            Verdict.RISING if current > 0 else Verdict.FALLING if current < 0 else Verdict.STEADY
+        direction = (
+            Direction.RISING
+            if current > 0
+            else Direction.FALLING
+            if current < 0
+            else Direction.STEADY
         )
-        return None, NoChange.PREVIOUS_ZERO, verdict
+        return None, NoChange.PREVIOUS_ZERO, direction
     change = (current - previous) / abs(previous)
     if change > threshold:
-        return change, None, Verdict.RISING
+        return change, None, Direction.RISING
     if change < -threshold:
-        return change, None, Verdict.FALLING
-    return change, None, Verdict.STEADY
+        return change, None, Direction.FALLING
+    return change, None, Direction.STEADY
