@@ -10,6 +10,7 @@ write. Each decision, note line and completion is also recorded in the run's his
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, select, update
@@ -71,16 +72,9 @@ def decide(
         position=position,
         state=state,
     )
-    return Item(
-        id=item.id,
-        run_id=item.run_id,
-        position=item.position,
-        kind=item.kind,
-        text=item.text,
+    return replace(
+        item,
         state=state,
-        check_name=item.check_name,
-        argv=item.argv,
-        timeout=item.timeout,
         decided_by=actor,
         decided_at=now,
         note=note,

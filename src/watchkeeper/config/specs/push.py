@@ -35,6 +35,12 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _longer_than_zero(v: float) -> float:
+    if v <= 0:
+        raise ValueError("must be longer than 0s")
+    return v
+
+
 def _token(value: str) -> str:
     # Tokens travel in URL paths (/api/ping/<token>), so only characters a path keeps as they are.
     if len(value) < MIN_TOKEN_LENGTH:
@@ -62,12 +68,7 @@ class HeartbeatSpec(Spec):
     def _valid_token(cls, v: str) -> str:
         return _token(v)
 
-    @field_validator("period", "grace")
-    @classmethod
-    def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be longer than 0s")
-        return v
+    _positive = field_validator("period", "grace")(_longer_than_zero)
 
     @property
     def series(self) -> str:
@@ -112,12 +113,7 @@ class MetricSpec(Spec):
             raise ValueError(f"{v!r} names one of the figures of a metric; pick another name")
         return v
 
-    @field_validator("window")
-    @classmethod
-    def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be longer than 0s")
-        return v
+    _positive = field_validator("window")(_longer_than_zero)
 
     @property
     def series(self) -> str:

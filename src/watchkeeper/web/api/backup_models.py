@@ -61,14 +61,7 @@ class VerificationOut(BaseModel):
     @classmethod
     def of(cls, v: VerificationResult) -> VerificationOut:
         """Given a VerificationResult, return its JSON form."""
-        return cls(
-            id=v.id,
-            catalogue_id=v.catalogue_id,
-            at=v.at,
-            outcome=v.outcome,
-            restore_seconds=v.restore_seconds,
-            detail=v.detail,
-        )
+        return cls(**{k: x for k, x in vars(v).items() if k in cls.model_fields})
 
 
 class EntryOut(BaseModel):
