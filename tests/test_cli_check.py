@@ -253,3 +253,19 @@ async def test_results_that_cannot_be_stored_are_printed_and_exit_3(
     assert json.loads(ran.stdout)[0]["status"] == "ok"
     assert "the results were not stored" in ran.stderr and "locked" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+async def test_a_check_reading_the_store_is_judged_even_when_results_are_not_kept(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(
+        "checks:\n"
+        "  - name: nightly\n"
+        "    heartbeat: {token: 'a-token-of-twenty-chars', period: 1d}\n"
+    )
+
+    ran = await run_cli("check", "-c", config, "--no-store", "--json", cwd=tmp_path)
+
+    [result] = json.loads(ran.stdout)
+    assert result["status"] == "ok", result  # new: not pinged yet, and not an error

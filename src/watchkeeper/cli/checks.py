@@ -90,7 +90,8 @@ def check(
         raise typer.Exit(EXIT_CANNOT_RUN)
     not_stored = None
     # Some checks read the store (backups, pushes, other checks' history), even with --no-store.
-    st = open_store(loaded) if store or loaded.config.backups else None
+    reads = any(c.spec.reads_store for c in loaded.config.checks if not names or c.name in names)
+    st = open_store(loaded) if store or reads else None
     try:
         ctx = probe_context(st, lambda: loaded.config)
         results = asyncio.run(run_once(loaded, names or None, ctx))

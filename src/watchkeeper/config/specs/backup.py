@@ -14,5 +14,6 @@ class BackupSpec(Spec):
     ``verify_failed``, ``last_verified_age``, ``last_restore_time``, ``max_age``."""
 
     default_expect: ClassVar[tuple[str, ...]] = ("not last_failed", "not verify_failed")
+    reads_store: ClassVar[bool] = True
 
     name: str = Field(description="the name of a backup under `backups:`")

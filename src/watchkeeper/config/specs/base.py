@@ -16,6 +16,8 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     default_expect: ClassVar[tuple[str, ...]] = ()
     path_fields: ClassVar[tuple[str, ...]] = ()
+    reads_store: ClassVar[bool] = False
+    """Whether the probe judges what is in the store (a catalogue, pings, other checks' results)."""
 
     def rooted(self, base: Path) -> Self:
         """Given the config file's directory, return this spec with its relative paths (and

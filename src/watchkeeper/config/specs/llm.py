@@ -64,6 +64,7 @@ class LlmChainSpec(Spec):
     ``suggested_order``, ``order_changed``."""
 
     default_expect: ClassVar[tuple[str, ...]] = ("all_failing == false",)
+    reads_store: ClassVar[bool] = True
 
     providers: tuple[str, ...] = Field(
         description="names of llm checks, in the order the application falls back through them"

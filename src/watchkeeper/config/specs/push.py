@@ -56,6 +56,7 @@ class HeartbeatSpec(Spec):
     ``error`` when it was never pinged within ``period + grace``)."""
 
     default_expect: ClassVar[tuple[str, ...]] = ("down == false",)
+    reads_store: ClassVar[bool] = True
 
     token: str = Field(description="the secret the job pings with, e.g. ${BACKUP_JOB_TOKEN}")
     period: Duration = Field(description="how often the job pings (or runs)")
@@ -91,6 +92,7 @@ class MetricSpec(Spec):
     """
 
     default_expect: ClassVar[tuple[str, ...]] = ("silent == false",)
+    reads_store: ClassVar[bool] = True
 
     token: str = Field(description="the secret the app posts with, e.g. ${AGENT_TOKEN}")
     name: str = Field(description="the posted value's name, e.g. agent_execution_time")
