@@ -25,6 +25,7 @@ from watchkeeper.incidents.worker import IncidentWorker
 from watchkeeper.procedures.worker import ProcedureWorker
 from watchkeeper.readers import probe_context
 from watchkeeper.results import Result
+from watchkeeper.store.errors import KEPT, prune_errors
 from watchkeeper.store.push import prune_pushes
 from watchkeeper.store.rollups import SETTLE
 from watchkeeper.store.store import Retention, Store, StoreError
@@ -266,6 +267,9 @@ class Watchkeeper:
             # Each series keeps its newest ping and value: a monthly job never looks unpinged.
             await asyncio.to_thread(
                 prune_pushes, self.store.engine, now - timedelta(seconds=max(r.raw, 86400))
+            )
+            await asyncio.to_thread(
+                prune_errors, self.store.engine, now - max(timedelta(seconds=r.raw), KEPT)
             )
         except Exception:
             log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)

@@ -24,7 +24,7 @@ from watchkeeper.analytics.errors import (
     overall,
     patterns,
 )
-from watchkeeper.probes.fingerprints import fingerprint
+from watchkeeper.analytics.fingerprints import fingerprint
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 DAY_AGO = NOW - dt.timedelta(hours=24)

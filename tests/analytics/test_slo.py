@@ -281,11 +281,11 @@ def test_custom_rules_replace_the_default_ones() -> None:
     assert [a.rule for a in burn_alerts(THREE_NINES, log, START + DAY, [strict])] == [strict]
 
 
-def test_availability_counts_ok_and_warning_as_good() -> None:
+def test_availability_counts_only_ok_as_good_as_uptime_does() -> None:
     statuses = [Status.OK, Status.WARNING, Status.CRITICAL, Status.ERROR]
     events = availability_events((START + n * MINUTE, s) for n, s in enumerate(statuses))
 
-    assert [good for _, good in events] == [True, True, False, False]
+    assert [good for _, good in events] == [True, False, False, False]
 
 
 def test_a_p95_under_500ms_objective_is_95_percent_of_results_under_500ms() -> None:

@@ -21,8 +21,9 @@ from watchkeeper.engine.evaluator import Rules
 from watchkeeper.engine.plan import CheckPlan
 from watchkeeper.engine.runner import Runner
 from watchkeeper.probes.base import ProbeContext, ProbeError
-from watchkeeper.probes.secrets import mask_secrets, probe_secrets, scan_line
+from watchkeeper.probes.secrets import probe_secrets
 from watchkeeper.results import Status
+from watchkeeper.secret_rules import mask_secrets, scan_line
 from watchkeeper.store.store import Store
 
 ALNUM = string.ascii_letters + string.digits

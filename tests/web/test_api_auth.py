@@ -43,6 +43,7 @@ CALLS = [
     Call("GET", "/api/summary", Role.VIEWER, 200),
     Call("GET", "/api/checks", Role.VIEWER, 200),
     Call("GET", "/api/checks/target", Role.VIEWER, 200),
+    Call("GET", "/api/errors", Role.VIEWER, 200),
     Call("GET", "/api/checks/target/results", Role.VIEWER, 200),
     Call("GET", "/api/checks/target/series", Role.VIEWER, 200),
     Call("GET", "/api/alerts", Role.VIEWER, 200),

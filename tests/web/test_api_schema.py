@@ -75,6 +75,8 @@ OPERATIONS = [
     "GET /api/ping/{token}/fail",
     "POST /api/ping/{token}/fail",
     "POST /api/metrics",
+    "POST /api/errors",
+    "GET /api/errors",
 ]
 """Every operation, named here so each is its own test; the first test keeps the list complete.
 

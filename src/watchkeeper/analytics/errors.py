@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from watchkeeper.analytics.fingerprints import Fingerprint, fingerprint, redact_tokens
 from watchkeeper.analytics.series import aware
-from watchkeeper.probes.fingerprints import Fingerprint, fingerprint, redact_tokens
 
 EXAMPLE_CHARS = 300
 """An example message is cut here after masking, as the log probe cuts its examples."""

@@ -25,8 +25,9 @@ Event = tuple[datetime, bool]
 WORKBOOK_WINDOW = timedelta(days=30)
 """The SLO window the workbook's rules were written for."""
 
-GOOD_STATUSES = frozenset({Status.OK, Status.WARNING})
-"""A warning still served its users; critical and error did not."""
+GOOD_STATUSES = frozenset({Status.OK})
+"""Good is ok, as the dashboard's uptime counts it (and rollups keep only "not ok"), so an SLO
+agrees with the uptime shown beside it; slowness a warning flags is a latency SLO's business."""
 
 
 class SloKind(StrEnum):
@@ -172,7 +173,7 @@ class SloStatus:
 
 
 def availability_events(results: Iterable[tuple[datetime, Status]]) -> list[Event]:
-    """Given (time, status) results, return events that are good when the status is ok or warning."""
+    """Given (time, status) results, return events that are good when the status is ok."""
     return [(at, status in GOOD_STATUSES) for at, status in results]
 
 

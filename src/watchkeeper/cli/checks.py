@@ -162,7 +162,10 @@ def _summarised(results: list[Result], config: Config) -> list[Result]:
     for r in results:
         check = checks.get(r.check)
         if r.status is Status.OK and not r.message and check is not None:
-            rules = Rules.parse(check.expect, check.warn, check.critical, check.spec.default_expect)
+            spec = check.spec
+            rules = Rules.parse(
+                check.expect, check.warn, check.critical, spec.default_expect, spec.default_warn
+            )
             r.message = summarize(rules, r.measurements)
     return results
 

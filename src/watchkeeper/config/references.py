@@ -9,6 +9,7 @@ from collections.abc import Callable
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.reading import Path_
 from watchkeeper.config.schema import Config, backup_check_name
+from watchkeeper.config.specs.trend import HistorySpec
 
 
 def dangling(config: Config) -> list[tuple[Path_, str]]:
@@ -18,6 +19,7 @@ def dangling(config: Config) -> list[tuple[Path_, str]]:
     problems += _backup_checks(config)
     problems += _chains(config)
     checks |= {backup_check_name(b.name) for b in config.backups}
+    problems += _watched_checks(config, checks)
     channels = set(config.notifications.channels)
 
     def channel(loc: Path_, name: str) -> None:
@@ -142,6 +144,21 @@ def _chains(config: Config) -> list[tuple[Path_, str]]:
                         f"unknown llm check {name!r}{_close(name, llms)}",
                     )
                 )
+    return problems
+
+
+def _watched_checks(config: Config, checks: set[str]) -> list[tuple[Path_, str]]:
+    """Check that each ``trend``, ``forecast`` and ``slo`` watches another check that exists."""
+    problems: list[tuple[Path_, str]] = []
+    for i, check in enumerate(config.checks):
+        spec = check.spec
+        if not isinstance(spec, HistorySpec):
+            continue
+        where: Path_ = ("checks", i, check.kind, "check")
+        if spec.check == check.name:
+            problems.append((where, f"check {check.name!r} cannot watch itself"))
+        elif spec.check not in checks:
+            problems.append((where, f"unknown check {spec.check!r}{_close(spec.check, checks)}"))
     return problems
 
 

@@ -26,6 +26,8 @@ from watchkeeper.config.specs import (
     CommandSpec,
     DatabaseSpec,
     DepsSpec,
+    ErrorsSpec,
+    ForecastSpec,
     GitSpec,
     HeartbeatSpec,
     HttpSpec,
@@ -36,10 +38,12 @@ from watchkeeper.config.specs import (
     PostgresSpec,
     RedisSpec,
     SecretsSpec,
+    SloSpec,
     Spec,
     SystemSpec,
     TcpSpec,
     TlsSpec,
+    TrendSpec,
 )
 from watchkeeper.config.types import (
     Condition,
@@ -145,6 +149,10 @@ class Check(Model):
     postgres: PostgresSpec | None = None
     heartbeat: HeartbeatSpec | None = None
     metric: MetricSpec | None = None
+    errors: ErrorsSpec | None = None
+    trend: TrendSpec | None = None
+    forecast: ForecastSpec | None = None
+    slo: SloSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from watchkeeper.config.units import format_duration
 from watchkeeper.results import Measurements, Status
 
 _DURATION_HINTS = ("_time", "duration", "_expires_in", "_age", "_in")
-_DURATION_NAMES = {"age", "uptime", "lcp"}
+_DURATION_NAMES = {"age", "uptime", "lcp", "time_to_limit", "alert_within"}
 _SIZE_HINTS = (
     "_bytes",
     "disk_free",
@@ -39,11 +39,13 @@ class Rules:
         warn: Sequence[str] = (),
         critical: Sequence[str] = (),
         default_expect: Sequence[str] = (),
+        default_warn: Sequence[str] = (),
     ) -> Rules:
-        """Given condition texts (already validated), return them parsed; no ``expect`` means the defaults."""
+        """Given condition texts (already validated), return them parsed; no ``expect`` (or no
+        ``warn``) means the kind's defaults."""
         return cls(
             expect=tuple(parse(t) for t in (expect or default_expect)),
-            warn=tuple(parse(t) for t in warn),
+            warn=tuple(parse(t) for t in (warn or default_warn)),
             critical=tuple(parse(t) for t in critical),
         )
 

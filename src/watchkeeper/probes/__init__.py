@@ -13,6 +13,8 @@ from watchkeeper.config.specs import (
     CommandSpec,
     DatabaseSpec,
     DepsSpec,
+    ErrorsSpec,
+    ForecastSpec,
     GitSpec,
     HeartbeatSpec,
     HttpSpec,
@@ -23,10 +25,12 @@ from watchkeeper.config.specs import (
     PostgresSpec,
     RedisSpec,
     SecretsSpec,
+    SloSpec,
     Spec,
     SystemSpec,
     TcpSpec,
     TlsSpec,
+    TrendSpec,
 )
 from watchkeeper.probes.backup import probe_backup
 from watchkeeper.probes.base import Probe, ProbeContext, ProbeError
@@ -34,6 +38,8 @@ from watchkeeper.probes.browser import probe_browser
 from watchkeeper.probes.command import probe_command
 from watchkeeper.probes.database import probe_database
 from watchkeeper.probes.deps import probe_deps
+from watchkeeper.probes.errors import probe_errors
+from watchkeeper.probes.forecast import probe_forecast
 from watchkeeper.probes.git import probe_git
 from watchkeeper.probes.heartbeat import probe_heartbeat
 from watchkeeper.probes.http import probe_http
@@ -44,9 +50,11 @@ from watchkeeper.probes.metric import probe_metric
 from watchkeeper.probes.postgres import probe_postgres
 from watchkeeper.probes.redis import probe_redis
 from watchkeeper.probes.secrets import probe_secrets
+from watchkeeper.probes.slo import probe_slo
 from watchkeeper.probes.system import probe_system
 from watchkeeper.probes.tcp import probe_tcp
 from watchkeeper.probes.tls import probe_tls
+from watchkeeper.probes.trend import probe_trend
 
 PROBES: dict[type[Spec], Probe[Any]] = {
     HttpSpec: probe_http,
@@ -67,6 +75,10 @@ PROBES: dict[type[Spec], Probe[Any]] = {
     PostgresSpec: probe_postgres,
     HeartbeatSpec: probe_heartbeat,
     MetricSpec: probe_metric,
+    ErrorsSpec: probe_errors,
+    TrendSpec: probe_trend,
+    ForecastSpec: probe_forecast,
+    SloSpec: probe_slo,
 }
 
 

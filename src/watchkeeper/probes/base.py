@@ -5,12 +5,16 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 import aiohttp
 
+from watchkeeper.analytics.errors import ErrorEvent
+from watchkeeper.analytics.series import Point
 from watchkeeper.config.specs import Spec
-from watchkeeper.results import Measurements, Result
+from watchkeeper.config.specs.trend import RollupFigure
+from watchkeeper.results import Measurements, Result, Status
 
 SpecT_contra = TypeVar("SpecT_contra", bound=Spec, contravariant=True)
 
@@ -44,6 +48,18 @@ class ProbeContext:
     backup_figures: Callable[[str], Measurements] | None = None
     push_figures: Callable[[str], Measurements] | None = None
     recent_results: Callable[[str, float], Sequence[Result]] | None = None
+    error_events: Callable[[str, datetime], Sequence[ErrorEvent]] | None = None
+    """An ``errors`` check's events (by its spec's ``series``) since a time, oldest first."""
+    measurement_points: Callable[[str, str, datetime, datetime], Sequence[Point]] | None = None
+    """A check's values of a measurement in (since, until], oldest first."""
+    rollup_points: Callable[[str, RollupFigure, datetime, datetime], Sequence[Point]] | None = None
+    """A check's hourly latency or failures (rollups, then raw) with since <= hour < until."""
+    status_events: Callable[[str, datetime, datetime], Sequence[tuple[datetime, Status]]] | None = (
+        None
+    )
+    """A check's result statuses in (since, until]: raw, and minute rollups before them."""
+    latency_points: Callable[[str, datetime, datetime], Sequence[Point]] | None = None
+    """A check's kept results' durations (seconds) in (since, until]."""
     _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
 
     def http_session(self, keepalive: bool = True) -> aiohttp.ClientSession:

@@ -20,10 +20,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from watchkeeper.analytics.fingerprints import Fingerprint, redact_tokens
 from watchkeeper.config.specs.log import LogSpec
 from watchkeeper.config.units import format_duration
 from watchkeeper.probes.base import ProbeContext, ProbeError
-from watchkeeper.probes.fingerprints import Fingerprint, redact_tokens
 from watchkeeper.probes.log_scan import MAX_KINDS, BackwardScan, Sighting
 from watchkeeper.results import Measurements
 

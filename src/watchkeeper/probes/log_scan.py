@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 
+from watchkeeper.analytics.fingerprints import Fingerprint, fingerprint
 from watchkeeper.config.specs.log import LogSpec
 from watchkeeper.probes.base import ProbeError
-from watchkeeper.probes.fingerprints import Fingerprint, fingerprint
 
 MAX_KINDS = 10_000
 """Kinds tracked per scan; errors of further kinds still count, but are not grouped."""

@@ -12,11 +12,11 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from watchkeeper.analytics.fingerprints import redact_tokens
 from watchkeeper.config.specs.postgres import PostgresSpec
 from watchkeeper.config.units import format_duration
 from watchkeeper.probes.base import ProbeContext, ProbeError
 from watchkeeper.probes.database import error_line, without_password
-from watchkeeper.probes.fingerprints import redact_tokens
 from watchkeeper.results import Measurements
 
 if TYPE_CHECKING:

@@ -504,3 +504,22 @@ push_series = Table(
     Column("first_seen_at", UTCDateTime(), nullable=False),
 )
 """When each series was first read by a check: one never pinged is late only from then on."""
+
+error_events = Table(
+    "error_events",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("series", String(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("message", Text(), nullable=False),
+    Column("stack", Text()),
+    Column("tags", JSON()),
+    Index("ix_error_events_series", "series", "at"),
+    # Pruning, and the patterns of every app together, select by time alone.
+    Index("ix_error_events_at", "at"),
+)
+"""Every error event an app posted (``POST /api/errors``), secrets masked, by series: its token's
+SHA-256 (``ErrorsSpec.series``); ``stack`` holds its frames one a line."""

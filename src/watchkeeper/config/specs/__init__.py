@@ -14,6 +14,8 @@ from watchkeeper.config.specs.browser import BrowserSpec
 from watchkeeper.config.specs.command import CommandSpec
 from watchkeeper.config.specs.database import DatabaseSpec
 from watchkeeper.config.specs.deps import DepsSpec
+from watchkeeper.config.specs.errors import ErrorsSpec
+from watchkeeper.config.specs.forecast import ForecastSpec
 from watchkeeper.config.specs.git import GitSpec
 from watchkeeper.config.specs.http import HttpSpec
 from watchkeeper.config.specs.llm import LlmChainSpec, LlmSpec
@@ -22,9 +24,11 @@ from watchkeeper.config.specs.postgres import PostgresSpec
 from watchkeeper.config.specs.push import HeartbeatSpec, MetricSpec
 from watchkeeper.config.specs.redis import RedisSpec
 from watchkeeper.config.specs.secrets import SecretsSpec
+from watchkeeper.config.specs.slo import SloSpec
 from watchkeeper.config.specs.system import SystemSpec
 from watchkeeper.config.specs.tcp import TcpSpec
 from watchkeeper.config.specs.tls import TlsSpec
+from watchkeeper.config.specs.trend import TrendSpec
 
 SPEC_KINDS: dict[str, type[Spec]] = {
     "http": HttpSpec,
@@ -45,6 +49,10 @@ SPEC_KINDS: dict[str, type[Spec]] = {
     "postgres": PostgresSpec,
     "heartbeat": HeartbeatSpec,
     "metric": MetricSpec,
+    "errors": ErrorsSpec,
+    "trend": TrendSpec,
+    "forecast": ForecastSpec,
+    "slo": SloSpec,
 }
 """Every probe kind by the key a check names it with."""
 
@@ -55,6 +63,8 @@ __all__ = [
     "CommandSpec",
     "DatabaseSpec",
     "DepsSpec",
+    "ErrorsSpec",
+    "ForecastSpec",
     "GitSpec",
     "HeartbeatSpec",
     "HttpSpec",
@@ -65,8 +75,10 @@ __all__ = [
     "PostgresSpec",
     "RedisSpec",
     "SecretsSpec",
+    "SloSpec",
     "Spec",
     "SystemSpec",
     "TcpSpec",
     "TlsSpec",
+    "TrendSpec",
 ]

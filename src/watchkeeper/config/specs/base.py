@@ -15,6 +15,8 @@ class Spec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     default_expect: ClassVar[tuple[str, ...]] = ()
+    default_warn: ClassVar[tuple[str, ...]] = ()
+    """Conditions used when a check gives no ``expect`` (or no ``warn``) of its own."""
     path_fields: ClassVar[tuple[str, ...]] = ()
     reads_store: ClassVar[bool] = False
     """Whether the probe judges what is in the store (a catalogue, pings, other checks' results)."""

@@ -41,7 +41,8 @@ def _longer_than_zero(v: float) -> float:
     return v
 
 
-def _token(value: str) -> str:
+def valid_token(value: str) -> str:
+    """Given a push token from the config, return it, or raise ValueError saying what is wrong."""
     # Tokens travel in URL paths (/api/ping/<token>), so only characters a path keeps as they are.
     if len(value) < MIN_TOKEN_LENGTH:
         raise ValueError(f"a push token needs at least {MIN_TOKEN_LENGTH} characters")
@@ -67,7 +68,7 @@ class HeartbeatSpec(Spec):
     @field_validator("token")
     @classmethod
     def _valid_token(cls, v: str) -> str:
-        return _token(v)
+        return valid_token(v)
 
     _positive = field_validator("period", "grace")(_longer_than_zero)
 
@@ -101,7 +102,7 @@ class MetricSpec(Spec):
     @field_validator("token")
     @classmethod
     def _valid_token(cls, v: str) -> str:
-        return _token(v)
+        return valid_token(v)
 
     @field_validator("name")
     @classmethod

@@ -1,9 +1,18 @@
 """The REST API under /api: checks, alerts and silences, incidents, checklists and runbooks,
-backups, users, tokens and the access log."""
+backups, error events, users, tokens and the access log."""
 
 from fastapi import APIRouter
 
-from watchkeeper.web.api import admin, alerts, backups, checklists, checks, incidents, push
+from watchkeeper.web.api import (
+    admin,
+    alerts,
+    backups,
+    checklists,
+    checks,
+    incidents,
+    push,
+)
+from watchkeeper.web.api import errors as error_events
 from watchkeeper.web.api.models import ERRORS
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -14,5 +23,6 @@ router.include_router(checklists.router)
 router.include_router(backups.router)
 router.include_router(admin.router)
 router.include_router(push.router)
+router.include_router(error_events.router)
 
 __all__ = ["router"]

@@ -30,7 +30,7 @@ from watchkeeper.config.specs.push import (
     metric_series,
     token_digest,
 )
-from watchkeeper.probes.secrets import mask_secrets
+from watchkeeper.secret_rules import mask_secrets
 from watchkeeper.service import Watchkeeper
 from watchkeeper.store.push import Ping, PostedValue, PushIngest, PushWriteError
 from watchkeeper.web.api.models import problem
@@ -181,7 +181,7 @@ async def accept_ping(
     digest = token_digest(token)
     if digest not in desk.targets.heartbeats:
         return 404, "no check has this token"
-    raw = b"" if body is None else await _read(body, declared, MAX_PING_BODY)
+    raw = b"" if body is None else await read_body(body, declared, MAX_PING_BODY)
     if raw is None:
         return 413, f"the body is longer than {MAX_PING_BODY} bytes"
     text = raw.decode("utf-8", "replace").replace("\x00", "\ufffd").strip()
@@ -227,7 +227,7 @@ async def post_metrics(request: Request) -> dict[str, list[str]]:
     """
     _quiet(request)
     desk = push_desk(request.app.state)
-    raw = await _read(request.stream(), request.headers.get("content-length"), MAX_METRICS_BODY)
+    raw = await read_body(request.stream(), request.headers.get("content-length"), MAX_METRICS_BODY)
     if raw is None:
         raise HTTPException(413, f"the body is longer than {MAX_METRICS_BODY} bytes")
     token, values = _metrics_body(raw)
@@ -250,7 +250,7 @@ async def _store(desk: PushDesk, **rows: Any) -> None:
         raise HTTPException(503, f"{exc}; nothing was stored, send it again") from None
 
 
-async def _read(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes | None:
+async def read_body(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes | None:
     """Return a request's body, or None past ``limit`` bytes (unread when its length says so)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return None

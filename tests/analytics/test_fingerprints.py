@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watchkeeper.probes.fingerprints import fingerprint, normalise, redact_tokens
+from watchkeeper.analytics.fingerprints import fingerprint, normalise, redact_tokens
 
 
 @pytest.mark.parametrize(

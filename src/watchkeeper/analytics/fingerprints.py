@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from watchkeeper.probes.secrets import mask_secrets
+from watchkeeper.secret_rules import mask_secrets
 
 REDACTED_MARK = "<redacted>"
 
