@@ -17,6 +17,7 @@ from watchkeeper.auth import access_log
 from watchkeeper.auth.sessions import prune_sessions
 from watchkeeper.backups.worker import BackupWorker
 from watchkeeper.config.loader import ConfigError, LoadedConfig, load_config
+from watchkeeper.config.reports import ReportPeriod
 from watchkeeper.config.schema import Config
 from watchkeeper.engine.plan import CheckPlan, plan_checks
 from watchkeeper.engine.runner import Runner
@@ -24,6 +25,9 @@ from watchkeeper.engine.scheduler import Scheduler
 from watchkeeper.incidents.worker import IncidentWorker
 from watchkeeper.procedures.worker import ProcedureWorker
 from watchkeeper.readers import probe_context
+from watchkeeper.reports.archive import Written, prune_reports
+from watchkeeper.reports.worker import ReportWorker
+from watchkeeper.reports.write import write_report
 from watchkeeper.results import Result
 from watchkeeper.store.errors import KEPT, prune_errors
 from watchkeeper.store.push import prune_pushes
@@ -37,7 +41,7 @@ UPKEEP_EVERY = 60.0
 """Seconds between rollup-and-prune passes."""
 OPERATIONS_EVERY = 2.0
 """Seconds between passes over incidents (opening, escalation), procedures (runs, overdue) and
-backups (due backups and restore tests)."""
+backups (due backups and restore tests) and reports (due ones written)."""
 
 
 class Watchkeeper:
@@ -60,6 +64,7 @@ class Watchkeeper:
         self.backups = BackupWorker(
             store.engine, loaded.config, loaded.path.parent, self.runner.secrets
         )
+        self.reports = ReportWorker(store.engine, loaded.config, self.write_report)
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
         self._background: set[asyncio.Task[bool]] = set()
@@ -99,6 +104,7 @@ class Watchkeeper:
             asyncio.create_task(self._operations(), name="operations"),
             # A loop of its own: a dump may take an hour, and nothing else should wait for it.
             asyncio.create_task(self._every(OPERATIONS_EVERY, self.backup_step), name="backups"),
+            asyncio.create_task(self._every(OPERATIONS_EVERY, self.report_step), name="reports"),
         ]
         for task in tasks:
             task.add_done_callback(self._task_ended)
@@ -156,6 +162,7 @@ class Watchkeeper:
         self.incidents.set_config(loaded.config)
         self.procedures.set_config(loaded.config)
         self.backups.set_config(loaded.config)
+        self.reports.set_config(loaded.config)
         log.info("config reloaded: %d checks", len(self.scheduler.plans))
         return True
 
@@ -242,6 +249,20 @@ class Watchkeeper:
         except Exception:
             log.exception("backup pass failed; will try again in %ss", OPERATIONS_EVERY)
 
+    async def report_step(self, now: datetime) -> None:
+        """Write the reports whose schedule fired and queue their summaries; never raises."""
+        try:
+            written = await self.reports.step(now)
+        except Exception:
+            log.exception("report pass failed; will try again in %ss", OPERATIONS_EVERY)
+            return
+        if written:
+            self.alerting.wake_sender()
+
+    def write_report(self, period: ReportPeriod, until: datetime) -> Written:
+        """Return the report over ``period`` ending at ``until``, the config's secrets redacted."""
+        return write_report(self.store, self.config, period, until, self.runner.secrets)
+
     async def _upkeep(self) -> None:
         while True:
             await asyncio.sleep(UPKEEP_EVERY)
@@ -270,6 +291,9 @@ class Watchkeeper:
             )
             await asyncio.to_thread(
                 prune_errors, self.store.engine, now - max(timedelta(seconds=r.raw), KEPT)
+            )
+            await asyncio.to_thread(
+                prune_reports, self.store.engine, now - timedelta(seconds=r.reports)
             )
         except Exception:
             log.exception("store upkeep failed; will try again in %ss", UPKEEP_EVERY)

@@ -75,10 +75,14 @@ def _operations(
         for i, level in enumerate(policy.escalation or ()):
             for j, name in enumerate(level.notify):
                 channel(("incidents", "severities", severity, "escalation", i, "notify", j), name)
+    for i, report in enumerate(config.reports):
+        for j, name in enumerate(report.notify):
+            channel(("reports", i, "notify", j), name)
     named = {
         "procedures": [p.name for p in config.procedures],
         "runbooks": [r.name for r in config.runbooks],
         "backups": [b.name for b in config.backups],
+        "reports": [r.name for r in config.reports],
     }
     for section, names in named.items():
         seen: set[str] = set()

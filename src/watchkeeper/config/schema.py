@@ -19,6 +19,7 @@ from watchkeeper.config.alerting import (
 from watchkeeper.config.backups import Backup
 from watchkeeper.config.incidents import IncidentsConfig
 from watchkeeper.config.procedures import Procedure, Runbook
+from watchkeeper.config.reports import ReportSchedule
 from watchkeeper.config.specs import (
     SPEC_KINDS,
     BackupSpec,
@@ -90,6 +91,9 @@ class Retention(Model):
     hour: Duration = 400 * 86400.0
     day: Duration | None = None
     access_log: Duration = 400 * 86400.0
+    reports: Duration = Field(
+        default=400 * 86400.0, description="how long written reports are kept"
+    )
 
 
 class StatusPage(Model):
@@ -227,6 +231,7 @@ class Config(Model):
     procedures: tuple[Procedure, ...] = ()
     runbooks: tuple[Runbook, ...] = ()
     backups: tuple[Backup, ...] = ()
+    reports: tuple[ReportSchedule, ...] = ()
 
     def procedure(self, name: str) -> Procedure | None:
         """Return the procedure called ``name``, if there is one."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 
@@ -504,6 +505,36 @@ push_series = Table(
     Column("first_seen_at", UTCDateTime(), nullable=False),
 )
 """When each series was first read by a check: one never pinged is late only from then on."""
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("name", String(), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("occurrence", UTCDateTime()),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False, default=0),
+    Column("claimed_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("generated_at", UTCDateTime()),
+    Column("title", Text()),
+    Column("summary", Text()),
+    Column("markdown", Text()),
+    Column("html", Text()),
+    Column("error", Text()),
+    UniqueConstraint("name", "occurrence", name="uq_reports_occurrence"),
+)
+"""Reports written on schedule: a row per occurrence (pending until written, then ready or
+failed), so each is written once, by one worker, and one that failed is retried."""
+
+report_schedule = Table(
+    "report_schedule",
+    metadata,
+    Column("report", String(), primary_key=True),
+    Column("next_at", UTCDateTime(), nullable=False),
+)
+"""When each scheduled report is next written."""
 
 error_events = Table(
     "error_events",

@@ -1,5 +1,5 @@
 """The REST API under /api: checks, alerts and silences, incidents, checklists and runbooks,
-backups, error events, users, tokens and the access log."""
+backups, reports, users, tokens and the access log."""
 
 from fastapi import APIRouter
 
@@ -11,6 +11,7 @@ from watchkeeper.web.api import (
     checks,
     incidents,
     push,
+    reports,
 )
 from watchkeeper.web.api import errors as error_events
 from watchkeeper.web.api.models import ERRORS
@@ -21,6 +22,7 @@ router.include_router(alerts.router)
 router.include_router(incidents.router)
 router.include_router(checklists.router)
 router.include_router(backups.router)
+router.include_router(reports.router)
 router.include_router(admin.router)
 router.include_router(push.router)
 router.include_router(error_events.router)

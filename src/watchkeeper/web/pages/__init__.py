@@ -1,5 +1,5 @@
 """The server-rendered dashboard: sign-in, summary, checks, alerts, silences, incidents,
-checklists, backups and the status page."""
+checklists, backups, reports and the status page."""
 
 from __future__ import annotations
 
@@ -13,10 +13,22 @@ from watchkeeper.web.pages import (
     checks,
     incidents,
     login,
+    reports,
     status,
     summary,
 )
 
 router = APIRouter(include_in_schema=False)
-for part in (login, summary, checks, check, alerts, incidents, checklists, backups, status):
+for part in (
+    login,
+    summary,
+    checks,
+    check,
+    alerts,
+    incidents,
+    checklists,
+    backups,
+    reports,
+    status,
+):
     router.include_router(part.router)

@@ -45,6 +45,7 @@ NAV = (
     ("/incidents", "Incidents"),
     ("/checklists", "Checklists"),
     ("/backups", "Backups"),
+    ("/reports", "Reports"),
     ("/silences", "Silences"),
     ("/status", "Status"),
 )

@@ -1,0 +1,1 @@
+"""Tests of reports: gathered from a planted store, recommended actions, Markdown and HTML."""
