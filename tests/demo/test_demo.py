@@ -56,7 +56,7 @@ async def test_demo_runs_and_shows_a_failing_target(tmp_path: Path) -> None:
                         break
                     except aiohttp.ClientConnectionError:
                         await asyncio.sleep(0.2)
-            assert code == 200 and isinstance(health, dict) and health["checks"] == 12
+            assert code == 200 and isinstance(health, dict) and health["checks"] == 16
             for path in ("/", "/admin", "/manifest.json", "/sw.js"):
                 async with session.get(target + path) as resp:
                     assert resp.status == 200, path
