@@ -22,8 +22,10 @@ In one run, against nginx serving a small JSON file on 127.0.0.1:
    of 100 backups with 1,000 catalogue entries each (see backups.py).
 8. ``heartbeat`` (issue 7): heartbeat pings per second accepted and stored by a real
    ``watchkeeper serve``, on SQLite and on PostgreSQL (see heartbeat.py).
+9. ``analytics`` (issue 8): a report of each period over a year of rollups for 200 checks, and
+   the ``slo``, ``forecast`` and ``errors`` checks over a month of results (see analytics.py).
 
-Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard,operations,backups,heartbeat]
+Usage: ``python bench/run.py [--only reference,pipeline,lag,alerts,dashboard,operations,backups,heartbeat,analytics]
 [--checks N] [--seconds S]``. Installs nginx, wrk and prometheus-blackbox-exporter with apt-get if missing (as
 root). Each workload runs in its own process (see workloads.py); every process started is stopped
 before the script ends.
@@ -59,6 +61,7 @@ PARTS = (
     "operations",
     "backups",
     "heartbeat",
+    "analytics",
 )
 PINGS_TARGET = 2500.0
 """Stored heartbeat pings a second on this 2-core machine: ten times Healthchecks.io's ~250/s."""
@@ -67,6 +70,10 @@ PIPELINE_KEEPALIVE_TARGET = 5000.0
 LAG_P99_TARGET_MS = 50.0
 RSS_TARGET_MB = 150.0
 PAGE_P95_TARGET_MS = 100.0
+REPORT_TARGET_MS = 2000.0
+"""Gathering one report over 200 checks' year of rollups: quick enough to write on request."""
+CHECK_TARGET_MS = 2000.0
+"""Reading and judging one analysis check's month of data, run every few minutes."""
 PASS_TARGET_MS = 200.0
 """A pass of the incident, procedure or backup loop, which runs every 2 s, should take under a
 tenth of it."""
@@ -337,6 +344,48 @@ def heartbeat(rows: list[Row]) -> None:
         )
 
 
+def analytics(rows: list[Row]) -> None:
+    """Measure reports and the analysis checks with analytics.py in its own process."""
+    say("analytics: reports over a year of rollups for 200 checks, checks over a month …")
+    done = subprocess.run(
+        [sys.executable, str(HERE / "analytics.py")],
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=1800,
+    )
+    got = json.loads(done.stdout.decode().splitlines()[-1])
+    made = got["reports"]
+    for period in ("daily", "weekly", "monthly", "quarterly"):
+        one = made[period]
+        rows.append(
+            Row(
+                f"{period} report, 200 checks, {made['rollup_rows']:,} rollup rows: gather / HTML / "
+                "Markdown (ms); HTML size",
+                f"{one['build_ms']} / {one['html_ms']} / {one['markdown_ms']}; "
+                f"{one['html_bytes'] / 1e6:.2f} MB",
+                f"gather < {REPORT_TARGET_MS:,.0f}",
+                verdict(one["build_ms"] < REPORT_TARGET_MS),
+            )
+        )
+    checks = got["checks"]
+    for figure, spent in (
+        (f"slo check: read {checks['slo_events']:,} statuses + judge (ms)",
+         (checks["slo_read_ms"], checks["slo_judge_ms"])),
+        (f"forecast check: read {checks['forecast_points']:,} points + fit (ms)",
+         (checks["forecast_read_ms"], checks["forecast_fit_ms"])),
+        (f"errors check: judge {checks['errors_events']:,} events in a day (ms)",
+         (0, checks["errors_judge_ms"])),
+    ):  # fmt: skip
+        rows.append(
+            Row(
+                figure,
+                " + ".join(str(v) for v in spent if v) or "0",
+                f"< {CHECK_TARGET_MS:,.0f}",
+                verdict(sum(spent) < CHECK_TARGET_MS),
+            )
+        )
+
+
 def backups(rows: list[Row]) -> None:
     """Measure big backups, the idle backup pass and the backups' status with backups.py in its
     own process."""
@@ -486,6 +535,8 @@ def main() -> None:
             backups(rows)
         if "heartbeat" in parts:
             heartbeat(rows)
+        if "analytics" in parts:
+            analytics(rows)
     print()
     print(report(rows))
 
