@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from watchkeeper.config.types import Duration, Model, ScheduleText
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+from watchkeeper.config.types import Duration, Model, ScheduleText, valid_name
 
 
 class SourceChoice(StrEnum):
@@ -97,12 +94,7 @@ class Backup(Model):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(
-                f"bad backup name {v!r}: use letters, digits, '-', '_' and '.', "
-                "starting with a letter or digit"
-            )
-        return v
+        return valid_name(v, "backup")
 
     @model_validator(mode="after")
     def _smoke_needs_a_database(self) -> Backup:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 import sys
 from enum import StrEnum
@@ -10,9 +9,14 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from watchkeeper.config.types import Condition, Duration, Model, ScheduleText
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+from watchkeeper.config.types import (
+    Condition,
+    Duration,
+    Model,
+    ScheduleText,
+    one_or_more,
+    valid_name,
+)
 
 
 class StepKind(StrEnum):
@@ -131,14 +135,6 @@ def _not_empty(steps: tuple[Step, ...]) -> tuple[Step, ...]:
     return steps
 
 
-def _name(v: str, what: str) -> str:
-    if not _NAME.match(v):
-        raise ValueError(
-            f"bad {what} name {v!r}: use letters, digits, '-', '_' and '.', starting with a letter or digit"
-        )
-    return v
-
-
 class Procedure(Model):
     """A routine from the guide: on its schedule it becomes a checklist run someone must complete."""
 
@@ -171,12 +167,12 @@ class Procedure(Model):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, v: str) -> str:
-        return _name(v, "procedure")
+        return valid_name(v, "procedure")
 
     @field_validator("notify", mode="before")
     @classmethod
     def _channels(cls, v: Any) -> Any:
-        return (v,) if isinstance(v, str) else v
+        return one_or_more(v)
 
     @field_validator("steps")
     @classmethod
@@ -207,7 +203,7 @@ class Runbook(Model):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, v: str) -> str:
-        return _name(v, "runbook")
+        return valid_name(v, "runbook")
 
     @field_validator("steps")
     @classmethod

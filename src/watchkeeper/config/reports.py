@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from watchkeeper.config.types import Model, ScheduleText
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+from watchkeeper.config.types import Model, ScheduleText, one_or_more, valid_name
 
 
 class ReportPeriod(StrEnum):
@@ -67,17 +64,12 @@ class ReportSchedule(Model):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(
-                f"bad report name {v!r}: use letters, digits, '-', '_' and '.', "
-                "starting with a letter or digit"
-            )
-        return v
+        return valid_name(v, "report")
 
     @field_validator("notify", mode="before")
     @classmethod
     def _channels(cls, v: Any) -> Any:
-        return (v,) if isinstance(v, str) else v
+        return one_or_more(v)
 
     @property
     def when(self) -> str:

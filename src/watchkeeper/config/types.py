@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
@@ -78,3 +79,22 @@ class Model(BaseModel):
     """Base of every config model: unknown keys are errors and models do not change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def valid_name(value: str, what: str) -> str:
+    """Given the name of a procedure, runbook, backup or report and what it names, return it, or
+    raise ValueError saying how such names are made."""
+    if not _NAME.match(value):
+        raise ValueError(
+            f"bad {what} name {value!r}: use letters, digits, '-', '_' and '.', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def one_or_more(value: Any) -> Any:
+    """Given a list of names as written, return it as a list: one name alone may stand for it."""
+    return (value,) if isinstance(value, str) else value
