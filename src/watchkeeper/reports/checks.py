@@ -8,21 +8,21 @@ grouped query per chunk of checks for the raw tail: a quarter of 200 checks is ~
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
 from watchkeeper.analytics.trends import PeriodChange, period_change
 from watchkeeper.reports.model import CheckFigures, Latency
 from watchkeeper.results import Status
 from watchkeeper.store.rollups import Resolution, watermarks
-from watchkeeper.store.tables import results, rollups
+from watchkeeper.store.tables import rollups
 from watchkeeper.views.series import Point, Series
+from watchkeeper.views.uptime import raw_tail
 
 _WIDTH = {Resolution.HOUR: timedelta(hours=1), Resolution.DAY: timedelta(days=1)}
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -138,31 +138,8 @@ def _buckets(
     # The raw tail, split where the periods meet so neither borrows the other's results.
     for low, high in ((mark, since), (max(mark, since), until)):
         if low < high:
-            for name, first, count, failures, avg_ms, max_ms in _tail(connection, names, low, high):
-                found[name].append(_Bucket(first, high, count, failures, avg_ms, max_ms, None))
+            for row in raw_tail(connection, low, names, before=high):
+                found[row.check].append(
+                    _Bucket(row.first, high, row.count, row.failures, row.avg_ms, row.max_ms, None)
+                )
     return dict(found)
-
-
-def _tail(
-    connection: Connection, names: Sequence[str], since: datetime, until: datetime
-) -> Iterator[tuple[str, datetime, int, int, float, float]]:
-    """Yield (check, first start, count, failures, mean ms, max ms) of raw results in [since, until).
-
-    Asked per chunk of check names so both databases seek the (check, started_at) index.
-    """
-    period = (results.c.started_at >= since) & (results.c.started_at < until)
-    for first in range(0, len(names), _CHUNK):
-        query = (
-            select(
-                results.c.check_name,
-                func.min(results.c.started_at),
-                func.count(),
-                func.sum(case((results.c.status != Status.OK.value, 1), else_=0)),
-                func.avg(results.c.duration_ms),
-                func.max(results.c.duration_ms),
-            )
-            .where(results.c.check_name.in_(names[first : first + _CHUNK]), period)
-            .group_by(results.c.check_name)
-        )
-        for name, started, count, failures, avg_ms, max_ms in connection.execute(query):
-            yield name, started, int(count), int(failures or 0), float(avg_ms), float(max_ms)

@@ -115,16 +115,16 @@ def read_uptime(connection: Connection, now: datetime, checks: Sequence[str]) ->
     # Raw results after the last hour rolled up; only those of the last 24 hours count for 24h
     # (the tail is longer than that only before the first rollup, or when rollups lag a day).
     day_tail = max(hour_mark, day_start)
-    for name, _, count, failures, avg_ms in _tail(connection, day_tail, checks):
-        uptime = found[name]
+    for row in raw_tail(connection, day_tail, checks):
+        uptime = found[row.check]
         for tally in uptime.windows.values():
-            tally.add(count, failures)
-        uptime.spark[-1] = avg_ms
+            tally.add(row.count, row.failures)
+        uptime.spark[-1] = row.avg_ms
     if hour_mark < day_tail:
-        for name, _, count, failures, _ in _tail(connection, hour_mark, checks, before=day_tail):
-            windows = found[name].windows
-            windows["30d"].add(count, failures)
-            windows["7d"].add(count, failures)
+        for row in raw_tail(connection, hour_mark, checks, before=day_tail):
+            windows = found[row.check].windows
+            windows["30d"].add(row.count, row.failures)
+            windows["7d"].add(row.count, row.failures)
     return dict(found)
 
 
@@ -158,22 +158,35 @@ def read_day_bars(
         for name, start, count, failures in connection.execute(query):
             add(name, start, count, failures)
     # The tail is at most an hour or so of results: counted on the day it started.
-    for name, started, count, failures, _ in _tail(connection, hour_mark, checks):
-        add(name, started, count, failures)
+    for row in raw_tail(connection, hour_mark, checks):
+        add(row.check, row.first, row.count, row.failures)
     return dict(found)
 
 
-def _tail(
+@dataclass(frozen=True)
+class TailRow:
+    """One check's raw results in a span: when the first started, how many, how many failed
+    (not ok), and their mean and longest duration."""
+
+    check: str
+    first: datetime
+    count: int
+    failures: int
+    avg_ms: float
+    max_ms: float
+
+
+def raw_tail(
     connection: Connection,
     since: datetime,
     checks: Sequence[str],
     before: datetime | None = None,
-) -> Iterator[tuple[str, datetime, int, int, float]]:
-    """Yield (check, first start, count, failures, mean ms) of each check's results since ``since``
-    (and before ``before``).
+) -> Iterator[TailRow]:
+    """Yield a TailRow for each of ``checks`` with results since ``since`` (and before
+    ``before``): the raw results after the rollups, summed the way rollups are.
 
-    Asked per check name, so both databases seek the (check, started_at) index once per check:
-    grouping a time range instead makes SQLite walk that index end to end.
+    Asked per chunk of check names, so both databases seek the (check, started_at) index once per
+    check: grouping a time range instead makes SQLite walk that index end to end.
     """
     period = results.c.started_at >= since
     if before is not None:
@@ -186,12 +199,15 @@ def _tail(
                 func.count(),
                 func.sum(case((results.c.status != Status.OK.value, 1), else_=0)),
                 func.avg(results.c.duration_ms),
+                func.max(results.c.duration_ms),
             )
             .where(results.c.check_name.in_(checks[first : first + _CHUNK]), period)
             .group_by(results.c.check_name)
         )
-        for name, started, count, failures, avg_ms in connection.execute(query):
-            yield name, started, int(count), int(failures or 0), float(avg_ms)
+        for name, started, count, failures, avg_ms, max_ms in connection.execute(query):
+            yield TailRow(
+                name, started, int(count), int(failures or 0), float(avg_ms), float(max_ms)
+            )
 
 
 _CHUNK = 500
