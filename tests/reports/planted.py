@@ -228,8 +228,9 @@ async def planted_store(directory: Path, store: Store | None = None) -> tuple[St
     and its config; the backup's files go in ``directory``."""
     store = store or Store.open(str(directory / "wk.db"))
     found = config()
-    plant_results(store)
+    # Before the results, whose planting rolls up: a result after its bucket's rollup is late.
     plant_analyses(store)
+    plant_results(store)
     plant_incidents(store, found)
     plant_runs(store)
     await plant_backups(store, found, directory)

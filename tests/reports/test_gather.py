@@ -13,7 +13,7 @@ from watchkeeper.incidents.stats import SeverityStats
 from watchkeeper.reports.formats import percent
 from watchkeeper.reports.gather import build_report
 from watchkeeper.reports.model import Period, Report
-from watchkeeper.results import Status
+from watchkeeper.results import Result, Status
 from watchkeeper.store.store import Store
 
 
@@ -181,4 +181,31 @@ def test_monthly_figures_come_from_day_rollups_and_the_raw_tail(tmp_path: Path) 
 
     assert (api.count, api.failures) == (400, 1)
     assert api.chart.resolution == "day"
+    store.close()
+
+
+def test_an_hour_old_store_has_p95s_and_chart_points_from_minute_rollups(tmp_path: Path) -> None:
+    store = Store.open(str(tmp_path / "wk.db"))
+    start = NOW - timedelta(hours=1)
+    # A result every 10 s, one in ten at 1 s: an hour not yet settled into an hourly rollup.
+    store.insert_results(
+        [
+            Result(
+                "api",
+                start + timedelta(seconds=10 * i),
+                Status.OK,
+                1000.0 if i % 10 == 9 else 100.0,
+            )
+            for i in range(360)
+        ]
+    )
+    store.rollup(NOW)
+
+    weekly = build_report(store, config(), Period.WEEKLY, NOW)
+    api = next(c for c in weekly.checks if c.check == "api")
+
+    assert api.count == 360
+    assert api.latency.p95_ms is not None and api.latency.p95_ms > 100.0
+    # Minute buckets up to the minute watermark (5 minutes ago), then the raw tail as one.
+    assert len(api.chart.points) == 55 + 1
     store.close()

@@ -8,7 +8,7 @@ grouped query per chunk of checks for the raw tail: a quarter of 200 checks is ~
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +22,16 @@ from watchkeeper.store.tables import rollups
 from watchkeeper.views.series import Point, Series
 from watchkeeper.views.uptime import raw_tail
 
-_WIDTH = {Resolution.HOUR: timedelta(hours=1), Resolution.DAY: timedelta(days=1)}
+_WIDTH = {
+    Resolution.MINUTE: timedelta(minutes=1),
+    Resolution.HOUR: timedelta(hours=1),
+    Resolution.DAY: timedelta(days=1),
+}
+_FINER = {
+    Resolution.DAY: (Resolution.DAY, Resolution.HOUR, Resolution.MINUTE),
+    Resolution.HOUR: (Resolution.HOUR, Resolution.MINUTE),
+}
+"""The rollups a period is read from, coarsest first."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +117,37 @@ def _buckets(
     since: datetime,
     until: datetime,
 ) -> dict[str, list[_Bucket]]:
-    """Return the buckets of ``names`` over [start, until), oldest first, split at ``since``."""
+    """Return the buckets of ``names`` over [start, until), oldest first, split at ``since``:
+    ``resolution``'s rollups as far as they reach, then finer ones, then the raw results."""
     wanted = set(names)
-    mark = min(max(watermarks(connection).get(resolution) or start, start), until)
-    width = _WIDTH[resolution]
+    marks = watermarks(connection)
     found: dict[str, list[_Bucket]] = defaultdict(list)
-    # Every check's rows in one range scan of the (resolution, bucket_start, …) index.
+    cursor = start
+    # Finer rollups reach later than coarser ones (they settle sooner): an hour-old store has
+    # minute rollups, with their p95s, but no hourly ones yet.
+    for finer in _FINER[resolution]:
+        mark = min(max(marks.get(finer) or cursor, cursor), until)
+        if cursor < mark:
+            for name, bucket in _rollup_buckets(connection, finer, cursor, mark, until):
+                if name in wanted:
+                    found[name].append(bucket)
+        cursor = mark
+    # The raw tail, split where the periods meet so neither borrows the other's results.
+    for low, high in ((cursor, since), (max(cursor, since), until)):
+        if low < high:
+            for row in raw_tail(connection, low, names, before=high):
+                found[row.check].append(
+                    _Bucket(row.first, high, row.count, row.failures, row.avg_ms, row.max_ms, None)
+                )
+    return dict(found)
+
+
+def _rollup_buckets(
+    connection: Connection, resolution: Resolution, low: datetime, high: datetime, until: datetime
+) -> Iterator[tuple[str, _Bucket]]:
+    """Yield (check, bucket) of every check's ``resolution`` rollups in [low, high), oldest first,
+    in one range scan of the (resolution, bucket_start, …) index."""
+    width = _WIDTH[resolution]
     query = (
         select(
             rollups.c.check_name,
@@ -126,20 +160,11 @@ def _buckets(
         )
         .where(
             rollups.c.resolution == resolution.value,
-            rollups.c.bucket_start >= start,
-            rollups.c.bucket_start < mark,
+            rollups.c.bucket_start >= low,
+            rollups.c.bucket_start < high,
         )
         .order_by(rollups.c.bucket_start)
     )
     for name, bucket_start, count, failures, avg_ms, max_ms, p95_ms in connection.execute(query):
-        if name in wanted:
-            end = min(bucket_start + width, until)
-            found[name].append(_Bucket(bucket_start, end, count, failures, avg_ms, max_ms, p95_ms))
-    # The raw tail, split where the periods meet so neither borrows the other's results.
-    for low, high in ((mark, since), (max(mark, since), until)):
-        if low < high:
-            for row in raw_tail(connection, low, names, before=high):
-                found[row.check].append(
-                    _Bucket(row.first, high, row.count, row.failures, row.avg_ms, row.max_ms, None)
-                )
-    return dict(found)
+        end = min(bucket_start + width, until)
+        yield name, _Bucket(bucket_start, end, count, failures, avg_ms, max_ms, p95_ms)
