@@ -127,8 +127,8 @@ def plant_analyses(store: Store) -> None:
                 1.0,
                 measurements={
                     "change_percent": 40.0,
-                    "current": 140.0,
-                    "previous": 100.0,
+                    "current": 0.14,
+                    "previous": 0.10,
                     "flagged": True,
                     "cv_percent": 3.25,
                 },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -105,6 +106,7 @@ def test_markdown_has_every_section_in_order(weekly: Report) -> None:
     assert text.startswith("# Watchkeeper weekly report, 2026-11-23\n")
     assert "| api | backend | ok | 99.50% | 1 | 140 ms | 140 ms | 100 ms | +40% |" in text
     assert "| P1 | 1 | 5m | 1.1h | 0 | 0 | 0 |" in text
+    assert "| api-trend | 140ms | 100ms | +40% | 3.2% | yes |" in text
     assert (
         "1. Investigate “timeout connecting to &lt;db>”: 34 in 24h — recurring, > 10: escalate (now)"
         in text
@@ -161,3 +163,13 @@ def test_markdown_escapes_user_supplied_text(hostile: Report) -> None:
     assert "<script>" not in text
     assert "&lt;script>alert(1)&lt;/script>" in text
     assert "| x\\|y | 3 |" in text  # a pipe does not split the cell
+
+
+def test_an_overspent_error_budget_says_how_many_times_over(weekly: Report) -> None:
+    (slo,) = weekly.slos
+    overspent = dataclasses.replace(
+        weekly, slos=(dataclasses.replace(slo, budget_remaining=-150.0),)
+    )
+
+    assert "none: spent 2 times over" in to_markdown(overspent)
+    assert "| 12% |" in to_markdown(weekly)

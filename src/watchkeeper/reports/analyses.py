@@ -81,6 +81,7 @@ def trend_figures(check: Check, result: Result) -> TrendFigures:
         previous=_float(values.get("previous")),
         flagged=values.get("flagged") is True,
         cv_percent=_float(values.get("cv_percent")),
+        measurement=check.trend.measurement if check.trend is not None else "",
     )
 
 

@@ -204,6 +204,9 @@ class TrendFigures:
     previous: float | None
     flagged: bool
     cv_percent: float | None
+    measurement: str = ""
+    """What the trend follows (``response_time``, ``failure_rate`` …), so its values read in
+    their unit."""
 
 
 @dataclass(frozen=True)

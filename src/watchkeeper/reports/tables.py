@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from watchkeeper.engine.evaluator import format_value
 from watchkeeper.reports.formats import (
     DASH,
     change,
@@ -224,8 +225,8 @@ def _trends(report: Report) -> Part:
         rows = tuple(
             (
                 t.check,
-                number(t.current),
-                number(t.previous),
+                _value(t.measurement, t.current),
+                _value(t.measurement, t.previous),
                 DASH if t.change_percent is None else f"{t.change_percent:+.0f}%",
                 DASH if t.cv_percent is None else f"{t.cv_percent:.1f}%",
                 "yes" if t.flagged else "no",
@@ -239,6 +240,18 @@ def _trends(report: Report) -> Part:
         columns = ("Check", "Mean", "Previous mean", "Change", "p95", "Previous p95", "Change")
         tables.append(Table(columns, latency, f"Latency {comparison(report.period)}"))
     return Part(Section.TRENDS, (), tuple(tables))
+
+
+def _value(measurement: str, value: float | None) -> str:
+    """Given a trend's measurement and one of its values, return the value in its unit."""
+    return DASH if value is None else format_value(measurement, value)
+
+
+def _budget(left: float | None) -> str:
+    """Given the percent of an error budget left, return it; below zero it is overspent."""
+    if left is None:
+        return DASH
+    return f"{left:.0f}%" if left >= 0 else f"none: spent {1 - left / 100:,.0f} times over"
 
 
 def _latency_rows(report: Report) -> Iterator[tuple[str, ...]]:
@@ -283,7 +296,7 @@ def _slos(report: Report, tz: ZoneInfo) -> Part:
         (
             s.check,
             DASH if s.sli is None else f"{s.sli:.3f}%",
-            DASH if s.budget_remaining is None else f"{s.budget_remaining:.0f}%",
+            _budget(s.budget_remaining),
             "yes" if s.fast_burn else "no",
             "yes" if s.slow_burn else "no",
             DASH if s.met is None else ("yes" if s.met else "no"),
