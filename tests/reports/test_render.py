@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.reports.planted import NOW, WEEK, planted_store, results_of
+from tests.reports.planted import NOW, WEEK, config, planted_store, results_of
 from watchkeeper.config.schema import Config
 from watchkeeper.reports.gather import build_report
 from watchkeeper.reports.html import to_html
@@ -173,3 +174,20 @@ def test_an_overspent_error_budget_says_how_many_times_over(weekly: Report) -> N
 
     assert "none: spent 2 times over" in to_markdown(overspent)
     assert "| 12% |" in to_markdown(weekly)
+
+
+def test_a_check_watched_for_an_hour_is_charted_over_that_hour_not_the_week(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(str(tmp_path / "wk.db"))
+    start = NOW - timedelta(hours=1)
+    store.insert_results(
+        [Result("api", start + timedelta(seconds=10 * i), Status.OK, 100.0) for i in range(360)]
+    )
+    store.rollup(NOW)
+    page = to_html(build_report(store, config(), Period.WEEKLY, NOW))
+    store.close()
+
+    # The axis reads times within the hour, not the days of the week.
+    assert re.search(r">23:[0-5][0-9]<", page)
+    assert "Nov 17" not in page

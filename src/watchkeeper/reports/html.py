@@ -3,6 +3,7 @@ external assets, every user-supplied text escaped by Jinja2's autoescape."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,9 +36,13 @@ def to_html(report: Report) -> str:
 
     def chart(figures: CheckFigures) -> Markup:
         series = figures.chart
+        if series.points and series.points[0].start > series.since:
+            # Watched for less than the period (a new check, a new install): chart what there is,
+            # not a week of blank with a dot at its end.
+            series = dataclasses.replace(series, since=series.points[0].start)
         # No more slices than buckets: an empty slice between every two is a gap, not a chart.
         buckets = (series.until - series.since) / _BUCKET.get(series.resolution, timedelta(hours=1))
-        slices = max(1, min(CHART_SLICES, int(buckets)))
+        slices = max(1, min(CHART_SLICES, max(int(buckets), len(series.points))))
         return latency_chart(series, tz, slices) + status_strip(series, tz, slices)
 
     return _ENV.get_template("report.html").render(
