@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tests.probes.test_trend import run_check
+from tests.config.test_loader import problems
+from tests.probes.test_trend import WATCHED, run_check
 from watchkeeper.config.specs.slo import SloSpec
 from watchkeeper.results import Result, Status
 from watchkeeper.store.store import Retention, Store
@@ -145,3 +146,51 @@ def test_an_objective_is_written_as_a_percent_or_a_share() -> None:
         SloSpec(check="api", objective="100%")
     with pytest.raises(ValidationError, match="write 25%"):
         SloSpec(check="api", objective=99.9)
+
+
+SHOP = """\
+  - {name: cart, service: shop, http: {url: "http://127.0.0.1:9/cart"}}
+  - {name: pay, service: shop, http: {url: "http://127.0.0.1:9/pay"}}
+  - name: shop-slo
+    service: shop
+    slo: {service: shop, objective: 99.9%}
+"""
+
+
+async def test_a_service_slo_pools_the_results_of_the_services_checks(
+    tmp_path: Path, store: Store
+) -> None:
+    now = datetime.now(UTC)
+    store.insert_results(
+        [
+            Result(name, now - timedelta(minutes=m), status, 120.0)
+            for m in range(MONTH)
+            for name, status in (
+                ("cart", Status.OK),
+                ("pay", Status.CRITICAL if m < 20 else Status.OK),
+            )
+        ]
+    )
+
+    result = await run_check(tmp_path, store, SHOP, "shop-slo")
+
+    # The SLO itself is in the service too, but judges the others only.
+    measured = result.measurements
+    assert (measured["events"], measured["bad"]) == (2 * MONTH, 20)
+    assert measured["fast_burn"] is True
+    assert result.status is Status.CRITICAL
+
+
+def test_an_slo_names_one_target_and_a_service_some_check_has(tmp_path: Path) -> None:
+    both = "  - name: s\n    slo: {check: api, service: shop, objective: 99.9%}\n"
+    assert problems(tmp_path, WATCHED + both) == [
+        "4:10: an slo judges one of: check, checks or service"
+    ]
+    unknown = "  - name: s\n    slo: {service: shpo, objective: 99.9%}\n" + SHOP.replace(
+        "  - name: shop-slo\n    service: shop\n    slo: {service: shop, objective: 99.9%}\n", ""
+    )
+    assert problems(tmp_path, WATCHED + unknown) == [
+        "4:20: no check has the service 'shpo' (did you mean 'shop'?)"
+    ]
+    several = "  - name: s\n    slo: {checks: [api, nope], objective: 99.9%}\n"
+    assert problems(tmp_path, WATCHED + several) == ["4:25: unknown check 'nope'"]

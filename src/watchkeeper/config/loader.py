@@ -169,7 +169,7 @@ def _validate(
     problems.extend(_duplicate_names(data, positions, filename))
     if config is not None:
         problems.extend(_references(config, positions, filename))
-        config = config.with_backup_checks()
+        config = config.with_backup_checks().with_service_slos()
     return config, problems
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.reading import Path_
 from watchkeeper.config.schema import Config, backup_check_name
+from watchkeeper.config.specs.slo import SloSpec
 from watchkeeper.config.specs.trend import HistorySpec
 
 
@@ -152,17 +153,30 @@ def _chains(config: Config) -> list[tuple[Path_, str]]:
 
 
 def _watched_checks(config: Config, checks: set[str]) -> list[tuple[Path_, str]]:
-    """Check that each ``trend``, ``forecast`` and ``slo`` watches another check that exists."""
+    """Check that each ``trend``, ``forecast`` and ``slo`` watches other checks that exist (an
+    ``slo`` of a service: a service some check has)."""
     problems: list[tuple[Path_, str]] = []
+    services = {c.service for c in config.checks if c.service}
     for i, check in enumerate(config.checks):
         spec = check.spec
-        if not isinstance(spec, HistorySpec):
+        if isinstance(spec, SloSpec) and spec.service is not None:
+            if spec.service not in services:
+                problems.append(
+                    (
+                        ("checks", i, check.kind, "service"),
+                        f"no check has the service {spec.service!r}{_close(spec.service, services)}",
+                    )
+                )
             continue
-        where: Path_ = ("checks", i, check.kind, "check")
-        if spec.check == check.name:
-            problems.append((where, f"check {check.name!r} cannot watch itself"))
-        elif spec.check not in checks:
-            problems.append((where, f"unknown check {spec.check!r}{_close(spec.check, checks)}"))
+        if not isinstance(spec, HistorySpec | SloSpec):
+            continue
+        field = "checks" if isinstance(spec, SloSpec) and spec.checks else "check"
+        for j, name in enumerate(spec.watched):
+            where: Path_ = ("checks", i, check.kind, field, *((j,) if field == "checks" else ()))
+            if name == check.name:
+                problems.append((where, f"check {check.name!r} cannot watch itself"))
+            elif name not in checks:
+                problems.append((where, f"unknown check {name!r}{_close(name, checks)}"))
     return problems
 
 

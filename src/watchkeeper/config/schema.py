@@ -46,6 +46,7 @@ from watchkeeper.config.specs import (
     TlsSpec,
     TrendSpec,
 )
+from watchkeeper.config.specs.trend import HistorySpec
 from watchkeeper.config.types import (
     Condition,
     Duration,
@@ -210,6 +211,10 @@ class Check(Model):
         return spec
 
 
+_JUDGES = (ErrorsSpec, HistorySpec, SloSpec)
+"""The kinds that judge other checks' data: an SLO of a service judges its other checks."""
+
+
 def backup_check_name(backup: str) -> str:
     """Given a backup's name, return the name of the check that watches it."""
     return f"backup.{backup}"
@@ -268,6 +273,26 @@ class Config(Model):
             for b in self.backups
         )
         return self.model_copy(update={"checks": (*self.checks, *own)}) if own else self
+
+    def with_service_slos(self) -> Config:
+        """Return this config with each ``slo`` of a service watching that service's checks
+        (those that judge other checks' history left out)."""
+        changed = False
+        checks = []
+        for check in self.checks:
+            spec = check.slo
+            if spec is not None and spec.service is not None:
+                watched = tuple(
+                    c.name
+                    for c in self.checks
+                    if c.service == spec.service and not isinstance(c.spec, _JUDGES)
+                )
+                check = check.model_copy(
+                    update={"slo": spec.model_copy(update={"checks": watched})}
+                )
+                changed = True
+            checks.append(check)
+        return self.model_copy(update={"checks": tuple(checks)}) if changed else self
 
     def alert_rule(self, check: Check) -> AlertRule:
         """Return the check's alert rule: its own keys over the alerting defaults."""

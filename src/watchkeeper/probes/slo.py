@@ -25,7 +25,7 @@ from watchkeeper.results import Measurements
 
 
 async def probe_slo(spec: SloSpec, ctx: ProbeContext, timeout: float) -> Measurements:
-    """Read the watched check's results over the window from the store → ``sli``,
+    """Read the watched checks' results over the window from the store (pooled) → ``sli``,
     ``budget_remaining``, ``burn_rate_1h``, ``burn_rate_6h``, ``fast_burn``, ``slow_burn``,
     ``met``, ``events``, ``bad``."""
     now = datetime.now(UTC)
@@ -34,13 +34,19 @@ async def probe_slo(spec: SloSpec, ctx: ProbeContext, timeout: float) -> Measure
         if spec.latency is None:
             if ctx.status_events is None:
                 raise ProbeError("slo checks read the store; this run has none open")
-            statuses = await asyncio.to_thread(ctx.status_events, spec.check, since, now)
-            events = availability_events(statuses)
+            read_statuses = ctx.status_events
+            statuses = await asyncio.to_thread(
+                lambda: [s for name in spec.watched for s in read_statuses(name, since, now)]
+            )
+            events = availability_events(sorted(statuses, key=lambda s: s[0]))
         else:
             if ctx.latency_points is None:
                 raise ProbeError("slo checks read the store; this run has none open")
-            points = await asyncio.to_thread(ctx.latency_points, spec.check, since, now)
-            events = latency_events(points, spec.latency)
+            read_points = ctx.latency_points
+            points = await asyncio.to_thread(
+                lambda: [p for name in spec.watched for p in read_points(name, since, now)]
+            )
+            events = latency_events(sorted(points, key=lambda p: p[0]), spec.latency)
     return await asyncio.to_thread(judge_slo, spec, events, now)
 
 

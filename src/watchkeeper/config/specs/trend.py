@@ -41,6 +41,11 @@ class HistorySpec(Spec):
 
     check: str = Field(description="the check whose history is judged")
 
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """Return the checks whose history is read."""
+        return (self.check,)
+
 
 def measurement_name(value: str) -> str:
     """Given a measurement's name from the config, return it, or raise if it cannot be one."""
