@@ -129,6 +129,8 @@ def test_empty_sections_say_nothing_in_this_period(empty: Report) -> None:
     assert [b.splitlines()[0] for b in blocks] == [s.value for s in Section]
     for block in blocks[1:]:
         assert block.splitlines()[2] == EMPTY, block
+    # Nothing measured is not "OK".
+    assert empty.summary.startswith("Status: NO RESULTS YET; uptime ")
 
 
 def test_html_is_one_page_with_svg_charts_and_nothing_external(weekly: Report) -> None:

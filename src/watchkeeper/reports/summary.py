@@ -29,8 +29,10 @@ def summarise(report: Report) -> str:
     previous_failures = sum(c.previous_failures for c in report.checks)
     uptime = None if count == 0 else (count - failures) / count
     before = None if previous_count == 0 else (previous_count - previous_failures) / previous_count
+    # With no result in the period, "OK" would claim what nothing measured.
+    status = report.status.value.upper() if count else "NO RESULTS YET"
     lines = [
-        f"Status: {report.status.value.upper()}; uptime {percent(uptime)} "
+        f"Status: {status}; uptime {percent(uptime)} "
         f"(previous period {percent(before)}) over {len(report.checks)} checks."
     ]
     changed = [
