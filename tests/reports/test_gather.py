@@ -209,3 +209,38 @@ def test_an_hour_old_store_has_p95s_and_chart_points_from_minute_rollups(tmp_pat
     # Minute buckets up to the minute watermark (5 minutes ago), then the raw tail as one.
     assert len(api.chart.points) == 55 + 1
     store.close()
+
+
+async def test_a_report_written_late_reads_each_checks_last_result_before_its_end(
+    tmp_path: Path,
+) -> None:
+    store, found = await planted_store(tmp_path)
+    # After the period: every analysis ran again, all quiet now.
+    later = NOW + timedelta(hours=1)
+    store.insert_results(
+        [
+            Result(name, later, Status.OK, 1.0, measurements={"error_count": 0})
+            for name in ("app-log", "api-trend", "disk-forecast", "api-slo")
+        ]
+    )
+
+    late = build_report(store, found, Period.WEEKLY, NOW)
+    store.close()
+
+    assert late.status is Status.WARNING
+    (errors,) = late.errors
+    assert (errors.at, errors.error_count) == (NOW - timedelta(minutes=10), 40)
+    assert len(late.trends) == len(late.forecasts) == len(late.slos) == 1
+
+
+async def test_the_title_is_dated_in_the_configured_timezone(tmp_path: Path) -> None:
+    store, found = await planted_store(tmp_path)
+    tokyo = found.model_copy(
+        update={"defaults": found.defaults.model_copy(update={"timezone": "Asia/Tokyo"})}
+    )
+
+    # Sunday 23:00 UTC is Monday 08:00 in Tokyo: the weekly review of monday morning.
+    report = build_report(store, tokyo, Period.WEEKLY, NOW - timedelta(hours=1))
+    store.close()
+
+    assert report.title == "Watchkeeper weekly report, 2026-11-23"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
@@ -43,6 +44,8 @@ from watchkeeper.store.tables import incidents
 _TESTS_READ = 10_000
 """Restore tests read per backup: far more than a quarter of daily tests."""
 
+_MICROSECOND = timedelta(microseconds=1)
+
 _JUDGES = {AnalysisKind.ERRORS, AnalysisKind.TREND, AnalysisKind.FORECAST, AnalysisKind.SLO}
 """Kinds that judge other checks' data: their own run time is no service's latency."""
 
@@ -61,7 +64,7 @@ def build_report(
     since = now - period.span
     checks = config.checks
     # A report written late (after downtime) still describes its own period, not what came after.
-    latest = {name: r for name, r in store.latest().items() if r.started_at <= now}
+    latest = _latest_as_of(store, now)
     mask = masker((secrets or Secrets()).redact)
     watched = [c for c in checks if analysis_kind(c) not in _JUDGES]
     with store.engine.connect() as connection:
@@ -80,7 +83,7 @@ def build_report(
         since=since,
         until=now,
         timezone=config.defaults.timezone,
-        title=title_of(period, now),
+        title=title_of(period, now.astimezone(ZoneInfo(config.defaults.timezone))),
         summary="",
         status=overall_status(latest, [c.name for c in checks if c.enabled]),
         services=_services(watched, figures),
@@ -175,3 +178,18 @@ def _latest_of(
         for c in checks
         if analysis_kind(c) in kinds and c.name in latest and latest[c.name].started_at >= since
     ]
+
+
+def _latest_as_of(store: Store, now: datetime) -> dict[str, Result]:
+    """Return each check's newest result at or before ``now``: a report written late (a retry,
+    a catch-up after downtime) describes its own period, not what came after it."""
+    latest = {}
+    for name, result in store.latest().items():
+        if result.started_at <= now:
+            latest[name] = result
+            continue
+        # Ran since: one index seek for its newest result before, where checks ran after `now`.
+        before = store.history(name, until=now + _MICROSECOND, limit=1)
+        if before:
+            latest[name] = before[0]
+    return latest
