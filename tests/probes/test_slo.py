@@ -190,7 +190,15 @@ def test_an_slo_names_one_target_and_a_service_some_check_has(tmp_path: Path) ->
         "  - name: shop-slo\n    service: shop\n    slo: {service: shop, objective: 99.9%}\n", ""
     )
     assert problems(tmp_path, WATCHED + unknown) == [
-        "4:20: no check has the service 'shpo' (did you mean 'shop'?)"
+        "4:20: no check of the service 'shpo' to judge (did you mean 'shop'?)"
     ]
     several = "  - name: s\n    slo: {checks: [api, nope], objective: 99.9%}\n"
     assert problems(tmp_path, WATCHED + several) == ["4:25: unknown check 'nope'"]
+    alone = "  - name: s\n    service: lonely\n    slo: {service: lonely, objective: 99.9%}\n"
+    assert problems(tmp_path, WATCHED + alone) == [
+        "5:20: no check of the service 'lonely' to judge"
+    ]
+    given_both = "  - name: s\n    slo: {service: shop, checks: [cart], objective: 99.9%}\n"
+    assert problems(tmp_path, WATCHED + given_both + SHOP.split("  - name: shop-slo")[0]) == [
+        "4:10: an slo judges one of: check, checks or service"
+    ]

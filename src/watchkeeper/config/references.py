@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from watchkeeper.config.procedures import StepKind
 from watchkeeper.config.reading import Path_
-from watchkeeper.config.schema import Config, backup_check_name
+from watchkeeper.config.schema import JUDGES, Config, backup_check_name
 from watchkeeper.config.specs.slo import SloSpec
 from watchkeeper.config.specs.trend import HistorySpec
 
@@ -156,7 +156,8 @@ def _watched_checks(config: Config, checks: set[str]) -> list[tuple[Path_, str]]
     """Check that each ``trend``, ``forecast`` and ``slo`` watches other checks that exist (an
     ``slo`` of a service: a service some check has)."""
     problems: list[tuple[Path_, str]] = []
-    services = {c.service for c in config.checks if c.service}
+    # What an SLO of a service can judge: its checks that are not judges themselves.
+    services = {c.service for c in config.checks if c.service and not isinstance(c.spec, JUDGES)}
     for i, check in enumerate(config.checks):
         spec = check.spec
         if isinstance(spec, SloSpec) and spec.service is not None:
@@ -164,7 +165,8 @@ def _watched_checks(config: Config, checks: set[str]) -> list[tuple[Path_, str]]
                 problems.append(
                     (
                         ("checks", i, check.kind, "service"),
-                        f"no check has the service {spec.service!r}{_close(spec.service, services)}",
+                        f"no check of the service {spec.service!r} to judge"
+                        f"{_close(spec.service, services)}",
                     )
                 )
             continue

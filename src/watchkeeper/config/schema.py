@@ -211,7 +211,7 @@ class Check(Model):
         return spec
 
 
-_JUDGES = (ErrorsSpec, HistorySpec, SloSpec)
+JUDGES = (ErrorsSpec, HistorySpec, SloSpec)
 """The kinds that judge other checks' data: an SLO of a service judges its other checks."""
 
 
@@ -285,7 +285,7 @@ class Config(Model):
                 watched = tuple(
                     c.name
                     for c in self.checks
-                    if c.service == spec.service and not isinstance(c.spec, _JUDGES)
+                    if c.service == spec.service and not isinstance(c.spec, JUDGES)
                 )
                 check = check.model_copy(
                     update={"slo": spec.model_copy(update={"checks": watched})}

@@ -45,8 +45,9 @@ class SloSpec(Spec):
 
     @model_validator(mode="after")
     def _one_target(self) -> SloSpec:
-        # `service` is turned into `checks` when the file is read, so the two may come together.
-        if (self.check is not None) + bool(self.checks or self.service) != 1:
+        # The loader fills `checks` of an SLO of a service after validation (a copy, not checked
+        # again), so a file gives exactly one of the three.
+        if (self.check is not None) + bool(self.checks) + (self.service is not None) != 1:
             raise ValueError("an slo judges one of: check, checks or service")
         return self
 
