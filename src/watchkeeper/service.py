@@ -29,6 +29,7 @@ from watchkeeper.reports.archive import Written, prune_reports
 from watchkeeper.reports.worker import ReportWorker
 from watchkeeper.reports.write import write_report
 from watchkeeper.results import Result
+from watchkeeper.secret_rules import mask_secrets
 from watchkeeper.store.errors import KEPT, prune_errors
 from watchkeeper.store.push import prune_pushes
 from watchkeeper.store.rollups import SETTLE
@@ -64,7 +65,12 @@ class Watchkeeper:
         self.backups = BackupWorker(
             store.engine, loaded.config, loaded.path.parent, self.runner.secrets
         )
-        self.reports = ReportWorker(store.engine, loaded.config, self.write_report)
+        self.reports = ReportWorker(
+            store.engine,
+            loaded.config,
+            self.write_report,
+            lambda text: mask_secrets(self.runner.secrets.redact(text)),
+        )
         self.started_at = datetime.now(UTC)
         self._stop = asyncio.Event()
         self._background: set[asyncio.Task[bool]] = set()

@@ -24,6 +24,7 @@ from watchkeeper.reports.archive import (
     report_text,
 )
 from watchkeeper.reports.worker import HOLD, ReportWorker, WriteReport
+from watchkeeper.secret_rules import mask_secrets
 from watchkeeper.store.store import Store
 from watchkeeper.store.tables import outbox
 
@@ -79,7 +80,7 @@ async def test_a_weekly_report_is_written_once_on_its_day_and_sent_with_a_link(
 ) -> None:
     store = Store.open(f"sqlite:///{tmp_path}/wk.db")
     calls: list[tuple[ReportPeriod, datetime]] = []
-    worker = ReportWorker(store.engine, config_of(WEEKLY), writer(calls))
+    worker = ReportWorker(store.engine, config_of(WEEKLY), writer(calls), mask_secrets)
     # Sunday 2026-11-22 00:00 → Wednesday: the first monday 09:00 after first sight is the 23rd.
     written = await step_hourly(worker, datetime(2026, 11, 22, tzinfo=UTC), 24 * 4)
 
@@ -116,7 +117,7 @@ async def test_after_downtime_only_the_latest_missed_report_is_written(
 ) -> None:
     store = Store.open(f"sqlite:///{tmp_path}/wk.db")
     calls: list[tuple[ReportPeriod, datetime]] = []
-    worker = ReportWorker(store.engine, config_of(WEEKLY), writer(calls))
+    worker = ReportWorker(store.engine, config_of(WEEKLY), writer(calls), mask_secrets)
     await worker.step(datetime(2026, 11, 22, 12, tzinfo=UTC))
     # Down for three weeks: back on Thursday 2026-12-10.
     await worker.step(datetime(2026, 12, 10, 12, tzinfo=UTC))
@@ -138,17 +139,18 @@ async def test_a_report_that_cannot_be_written_is_retried_then_given_up_without_
 
     def write(period: ReportPeriod, until: datetime) -> Written:
         if period is ReportPeriod.WEEKLY:
-            raise RuntimeError("the store is unreadable")
+            raise RuntimeError("the store is unreadable at postgresql://app:hunter2-secret@db/app")
         return good(period, until)
 
-    worker = ReportWorker(store.engine, config_of(WEEKLY), write)
+    worker = ReportWorker(store.engine, config_of(WEEKLY), write, mask_secrets)
     start = datetime(2026, 11, 22, 12, tzinfo=UTC)
     await worker.step(start)
     monday = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     assert await worker.step(monday) == 1  # the daily one; the weekly one failed
     weekly = kept(store, "ops-weekly")[0]
     assert (weekly.state, weekly.attempts) == (ReportState.PENDING, 1)
-    assert weekly.error == "RuntimeError: the store is unreadable"
+    assert weekly.error is not None and "hunter2-secret" not in weekly.error
+    assert weekly.error.startswith("RuntimeError: the store is unreadable at postgresql://app:")
     # Held by the attempt: not retried before its hold runs out, then retried until given up.
     await worker.step(monday + timedelta(seconds=HOLD / 2))
     assert kept(store, "ops-weekly")[0].attempts == 1
@@ -167,7 +169,7 @@ async def test_two_workers_on_one_postgresql_write_each_occurrence_once(postgres
     stores = [Store.open(postgres_url), Store.open(postgres_url)]
     calls: list[tuple[ReportPeriod, datetime]] = []
     config = config_of(WEEKLY)
-    workers = [ReportWorker(s.engine, config, writer(calls)) for s in stores]
+    workers = [ReportWorker(s.engine, config, writer(calls), mask_secrets) for s in stores]
     start = datetime(2026, 11, 22, tzinfo=UTC)
     for hour in range(24 * 3):
         moment = start + timedelta(hours=hour)

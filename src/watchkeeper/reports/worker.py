@@ -47,10 +47,14 @@ HOLD = 600.0
 class ReportWorker:
     """Writes the config's reports on their schedules and tells their channels."""
 
-    def __init__(self, engine: Engine, config: Config, write: WriteReport) -> None:
+    def __init__(
+        self, engine: Engine, config: Config, write: WriteReport, redact: Callable[[str], str]
+    ) -> None:
         self.engine = engine
         self.config = config
         self.write = write
+        self.redact = redact
+        """Hides secrets in a failure's text, which viewers are shown."""
 
     def set_config(self, config: Config) -> None:
         """Use a reloaded config from the next step on."""
@@ -76,7 +80,10 @@ class ReportWorker:
             except Exception as exc:
                 log.exception("report %s (#%d): cannot write it", report.name, report.id)
                 state = await asyncio.to_thread(
-                    mark_attempt_failed, self.engine, report, f"{type(exc).__name__}: {exc}"
+                    mark_attempt_failed,
+                    self.engine,
+                    report,
+                    self.redact(f"{type(exc).__name__}: {exc}"),
                 )
                 if state is ReportState.FAILED:
                     log.error("report %s (#%d): given up after failing", report.name, report.id)
