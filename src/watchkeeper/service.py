@@ -25,7 +25,7 @@ from watchkeeper.engine.scheduler import Scheduler
 from watchkeeper.incidents.worker import IncidentWorker
 from watchkeeper.procedures.worker import ProcedureWorker
 from watchkeeper.readers import probe_context
-from watchkeeper.reports.archive import Written, prune_reports
+from watchkeeper.reports.archive import Written, keep_written, prune_reports
 from watchkeeper.reports.worker import ReportWorker
 from watchkeeper.reports.write import write_report
 from watchkeeper.results import Result
@@ -268,6 +268,12 @@ class Watchkeeper:
     def write_report(self, period: ReportPeriod, until: datetime) -> Written:
         """Return the report over ``period`` ending at ``until``, the config's secrets redacted."""
         return write_report(self.store, self.config, period, until, self.runner.secrets)
+
+    async def keep_report_now(self, name: str, period: ReportPeriod) -> int:
+        """Write a report over ``period`` ending now, keep it as ``name``; return its id."""
+        now = datetime.now(UTC)
+        written = await asyncio.to_thread(self.write_report, period, now)
+        return await asyncio.to_thread(keep_written, self.store.engine, name, period, written, now)
 
     async def _upkeep(self) -> None:
         while True:

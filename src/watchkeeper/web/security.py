@@ -104,3 +104,14 @@ def secure_cookies(request: Request) -> bool:
 def client_address(request: Request) -> str:
     """Return the client's address, for the throttle and the access log."""
     return request.client.host if request.client else "unknown"
+
+
+REPORT_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+"""A kept report is one self-contained page (inline CSS and SVG): it needs nothing else, and
+runs no script whatever its text holds."""

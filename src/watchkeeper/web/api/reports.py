@@ -3,8 +3,7 @@ HTML, and writing one now."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -16,14 +15,13 @@ from watchkeeper.reports.archive import (
     KeptReport,
     ReportFormat,
     ReportState,
-    keep_written,
     kept_report,
     kept_reports,
     report_text,
 )
 from watchkeeper.web.api.models import BAD_JSON, Responses, problem
 from watchkeeper.web.api.params import Operator, RowId, Service, Viewer
-from watchkeeper.web.pages.reports import REPORT_HEADERS
+from watchkeeper.web.security import REPORT_HEADERS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -87,11 +85,7 @@ def list_reports(
 @router.post("", status_code=201, responses=BAD_JSON)
 async def write_report(body: ReportRequest, who: Operator, wk: Service) -> ReportOut:
     """Write a report over the period ending now, keep it, and return it (sent to no channel)."""
-    now = datetime.now(UTC)
-    written = await asyncio.to_thread(wk.write_report, body.period, now)
-    report_id = await asyncio.to_thread(
-        keep_written, wk.store.engine, body.name, body.period, written, now
-    )
+    report_id = await wk.keep_report_now(body.name, body.period)
     with wk.store.engine.connect() as connection:
         report = kept_report(connection, report_id)
     assert report is not None

@@ -3,7 +3,6 @@ way to write one now; ``/reports/ID`` is the report itself, the page it was writ
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
@@ -14,12 +13,12 @@ from watchkeeper.reports.archive import (
     KeptReport,
     ReportFormat,
     ReportState,
-    keep_written,
     kept_reports,
     report_text,
 )
 from watchkeeper.web.pages.formats import Clock, ago_words
 from watchkeeper.web.pages.render import Operator, Viewer, clock, dashboard, not_found, page
+from watchkeeper.web.security import REPORT_HEADERS
 
 router = APIRouter()
 
@@ -27,16 +26,6 @@ ReportId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 LISTED = 200
 COLOUR = {ReportState.READY: "ok", ReportState.PENDING: "pending", ReportState.FAILED: "critical"}
-
-REPORT_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-"""A kept report is one self-contained page (inline CSS and SVG): it needs nothing else, and
-runs no script whatever its text holds."""
 
 
 @router.get("/reports")
@@ -69,12 +58,7 @@ async def write_now(
 ) -> Response:
     """Write a report over the period ending now, keep it, and show it."""
     request.state.action = "write report"
-    wk = request.app.state.wk
-    now = clock(request).now
-    written = await asyncio.to_thread(wk.write_report, period, now)
-    report_id = await asyncio.to_thread(
-        keep_written, wk.store.engine, "by-hand", period, written, now
-    )
+    report_id = await request.app.state.wk.keep_report_now("by-hand", period)
     return RedirectResponse(f"/reports/{report_id}", status_code=303)
 
 
