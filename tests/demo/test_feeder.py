@@ -89,6 +89,9 @@ def test_the_shipper_reads_each_error_once_and_a_half_written_line_when_it_is_wh
         f.write("ond\n2026-11-22T09:00:03Z ERROR [b] third\n")
     assert [e["message"] for e in shipper.new_events()] == ["second", "third"]
     assert shipper.new_events() == []
+    # Rotated: a new, shorter file in its place is read from its start.
+    log.write_text("2026-11-22T10:00:00Z ERROR [c] fourth\n")
+    assert [e["message"] for e in shipper.new_events()] == ["fourth"]
 
 
 async def test_the_feeder_ships_logged_errors_to_an_errors_check(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,7 +62,9 @@ class LogShipper:
         events = []
         for path in self.paths:
             with contextlib.suppress(OSError), path.open("rb") as log_file:
-                log_file.seek(self.offsets.get(path, 0))
+                offset = self.offsets.get(path, 0)
+                # A file shorter than where reading stopped was truncated or replaced: from its start.
+                log_file.seek(offset if offset <= os.fstat(log_file.fileno()).st_size else 0)
                 chunk = log_file.read()
                 # A line still being written is read whole next time.
                 whole = chunk[: chunk.rfind(b"\n") + 1]
