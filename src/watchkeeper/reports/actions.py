@@ -142,7 +142,8 @@ def _uptime(report: Report) -> Iterator[Action]:
             yield Action(
                 Urgency.SOON,
                 f"Review {service.service}: uptime {percent(uptime)}",
-                f"below the {UPTIME_TARGET:.1%} target ({service.failures} failed results)",
+                f"below the {UPTIME_TARGET:.1%} target ({service.failures} failed "
+                f"result{'' if service.failures == 1 else 's'})",
             )
 
 
