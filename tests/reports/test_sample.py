@@ -4,23 +4,12 @@ nothing that runs or is fetched."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
+from tests.reports.test_render import parsed
 from watchkeeper.reports.model import Section
 
 SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "reports"
-
-
-class Tags(HTMLParser):
-    """The tags of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.seen.append(tag)
 
 
 def test_the_sample_markdown_has_every_section_in_order_and_the_hours_events() -> None:
@@ -36,8 +25,8 @@ def test_the_sample_markdown_has_every_section_in_order_and_the_hours_events() -
 
 
 def test_the_sample_html_is_one_page_with_charts_and_nothing_that_runs() -> None:
-    tags = Tags()
-    tags.feed((SAMPLES / "weekly.html").read_text(encoding="utf-8"))
+    page = parsed((SAMPLES / "weekly.html").read_text(encoding="utf-8"))
 
-    assert tags.seen.count("svg") >= 10
-    assert not {"script", "link", "img", "iframe"} & set(tags.seen)
+    assert page.tags.count("svg") >= 10
+    assert not {"script", "link", "img", "iframe"} & set(page.tags)
+    assert page.loads == []

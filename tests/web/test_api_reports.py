@@ -4,12 +4,12 @@ queued to its channel; one written by hand over the API; both read as Markdown a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from tests.reports.test_render import parsed
 from tests.web.api_server import Api, running, wait_until
 from watchkeeper.auth.model import Role
 from watchkeeper.store.tables import outbox
@@ -36,17 +36,6 @@ def ready(api: Api, name: str) -> dict[str, Any] | None:
     return next((r for r in listed if r["state"] == "ready"), None)
 
 
-class Tags(HTMLParser):
-    """The tags of a page, to show it is whole."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.seen.append(tag)
-
-
 def test_a_scheduled_report_is_kept_and_its_summary_queued_to_its_channel(api: Api) -> None:
     report = wait_until(lambda: ready(api, "quick"), "a scheduled report", timeout=30)
     assert report["period"] == "daily"
@@ -57,9 +46,8 @@ def test_a_scheduled_report_is_kept_and_its_summary_queued_to_its_channel(api: A
     assert "target" in markdown.text
     html = api.get(f"/api/reports/{report['id']}/html", Role.VIEWER)
     assert html.headers["content-type"].startswith("text/html")
-    tags = Tags()
-    tags.feed(html.text)
-    assert "svg" in tags.seen and "script" not in tags.seen
+    page = parsed(html.text)
+    assert "svg" in page.tags and "script" not in page.tags
     with api.store.engine.connect() as connection:
         sent = connection.execute(
             select(outbox.c.title, outbox.c.body).where(outbox.c.channel == "pager")
