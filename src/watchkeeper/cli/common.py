@@ -120,9 +120,10 @@ def load(given: Path | None) -> LoadedConfig:
     return loaded
 
 
-def open_store(loaded: LoadedConfig) -> Store:
+def open_store(loaded: LoadedConfig, url: str | None = None) -> Store:
+    """Open the config's store (or the one at ``url``), or exit saying why it cannot be opened."""
     try:
-        return Store.open(loaded.store_url)
+        return Store.open(url or loaded.store_url)
     except StoreError as exc:
         err.print(f"[red]cannot open the store:[/] {loaded.secrets.redact(str(exc))}", markup=True)
         raise typer.Exit(EXIT_CANNOT_RUN) from None

@@ -11,13 +11,11 @@ import typer
 from rich.markup import escape
 
 from watchkeeper.cli.common import EXIT_CANNOT_RUN, ConfigOption, app, err, load, open_store, out
-from watchkeeper.config.loader import LoadedConfig
 from watchkeeper.reports.archive import ReportFormat
 from watchkeeper.reports.gather import build_report
 from watchkeeper.reports.html import to_html
 from watchkeeper.reports.markdown import to_markdown
 from watchkeeper.reports.model import Period
-from watchkeeper.store.store import Store, StoreError
 
 
 @app.command("report")
@@ -43,7 +41,7 @@ def report(
     """Write a report over the last day, week, 30 or 91 days, against the period before: uptime,
     latency, incidents, checklists, backups, errors, trends, forecasts, SLOs and actions."""
     loaded = load(config)
-    store = _open(loaded, store_url)
+    store = open_store(loaded, store_url)
     try:
         built = build_report(
             store, loaded.config, period, datetime.now(UTC), secrets=loaded.secrets
@@ -62,13 +60,3 @@ def report(
         )
         raise typer.Exit(EXIT_CANNOT_RUN) from None
     out.print(f"wrote the {period.value} report to {escape(str(out_path))}")
-
-
-def _open(loaded: LoadedConfig, url: str | None) -> Store:
-    if url is None:
-        return open_store(loaded)
-    try:
-        return Store.open(url)
-    except StoreError as exc:
-        err.print(f"[red]cannot open the store:[/] {escape(loaded.secrets.redact(str(exc)))}")
-        raise typer.Exit(EXIT_CANNOT_RUN) from None
