@@ -4,8 +4,6 @@ events an objective counts. Raw results where they are kept, rollups for longer 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,7 +12,7 @@ from sqlalchemy import Connection, Engine, func, select
 from watchkeeper.analytics.series import Point
 from watchkeeper.config.specs.trend import RollupFigure
 from watchkeeper.results import Status
-from watchkeeper.store.rollups import Resolution, watermarks
+from watchkeeper.store.rollups import Bucket, Resolution, bucket_series
 from watchkeeper.store.tables import results, rollups
 
 MAX_POINTS = 100_000
@@ -66,21 +64,8 @@ def rollup_points(
 
     Response time is the hour's mean in seconds, failure rate the percent of results not ok.
     """
-    mark = watermarks(connection).get(Resolution.HOUR)
-    mark = min(max(mark or since, since), until)
-    query = (
-        select(rollups.c.bucket_start, rollups.c.count, rollups.c.failures, rollups.c.avg_ms)
-        .where(
-            rollups.c.check_name == check,
-            rollups.c.resolution == Resolution.HOUR.value,
-            rollups.c.bucket_start >= since,
-            rollups.c.bucket_start < mark,
-        )
-        .order_by(rollups.c.bucket_start)
-    )
-    buckets = [_Bucket(*row) for row in connection.execute(query)]
-    buckets += _hourly(_raw(connection, check, mark, until))
-    return [(b.start, b.figure(figure)) for b in buckets]
+    buckets = bucket_series(connection, check, Resolution.HOUR, since, until)
+    return [(b.start, _figure(b, figure)) for b in buckets]
 
 
 def status_events(
@@ -180,49 +165,12 @@ class HistoryReader:
             return latency_points(connection, check, since, _until(until))
 
 
-@dataclass(frozen=True)
-class _Bucket:
-    start: datetime
-    count: int
-    failures: int
-    avg_ms: float
-
-    def figure(self, figure: RollupFigure) -> float:
-        if figure is RollupFigure.RESPONSE_TIME:
-            return self.avg_ms / 1000
-        if figure is RollupFigure.FAILURES:
-            return float(self.failures)
-        return 100 * self.failures / self.count
-
-
-def _raw(
-    connection: Connection, check: str, since: datetime, until: datetime
-) -> list[tuple[datetime, str, float]]:
-    query = (
-        select(results.c.started_at, results.c.status, results.c.duration_ms)
-        .where(
-            results.c.check_name == check,
-            results.c.started_at >= since,
-            results.c.started_at < until,
-        )
-        .order_by(results.c.started_at)
-    )
-    return [(at, status, ms) for at, status, ms in connection.execute(query)]
-
-
-def _hourly(rows: Iterable[tuple[datetime, str, float]]) -> list[_Bucket]:
-    hours: dict[datetime, list[tuple[str, float]]] = defaultdict(list)
-    for at, status, ms in rows:
-        hours[Resolution.HOUR.floor(at)].append((status, ms))
-    return [
-        _Bucket(
-            start=start,
-            count=len(members),
-            failures=sum(status != Status.OK.value for status, _ in members),
-            avg_ms=math.fsum(ms for _, ms in members) / len(members),
-        )
-        for start, members in sorted(hours.items())
-    ]
+def _figure(bucket: Bucket, figure: RollupFigure) -> float:
+    if figure is RollupFigure.RESPONSE_TIME:
+        return bucket.avg_ms / 1000
+    if figure is RollupFigure.FAILURES:
+        return float(bucket.failures)
+    return 100 * bucket.failures / bucket.count
 
 
 def _until(until: datetime | None) -> datetime:

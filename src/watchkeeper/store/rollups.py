@@ -152,3 +152,75 @@ def _set_watermark(
             .where(rollup_watermarks.c.resolution == resolution.value)
             .values(rolled_up_to=to)
         )
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A check's results in one bucket of a series (or one raw result): how many ran, how many
+    were not ok, and their mean and longest duration."""
+
+    start: datetime
+    count: int
+    failures: int
+    avg_ms: float
+    max_ms: float
+
+
+def bucket_series(
+    connection: Connection, check: str, resolution: Resolution, since: datetime, until: datetime
+) -> list[Bucket]:
+    """Given a check, a resolution and a range, return its buckets with since <= start < until,
+    oldest first: its rollups as far as they are rolled up, then its raw results after them,
+    bucketed the same way."""
+    mark = min(max(watermarks(connection).get(resolution) or since, since), until)
+    query = (
+        select(
+            rollups.c.bucket_start,
+            rollups.c.count,
+            rollups.c.failures,
+            rollups.c.avg_ms,
+            rollups.c.max_ms,
+        )
+        .where(
+            rollups.c.check_name == check,
+            rollups.c.resolution == resolution.value,
+            rollups.c.bucket_start >= since,
+            rollups.c.bucket_start < mark,
+        )
+        .order_by(rollups.c.bucket_start)
+    )
+    found = [Bucket(*row) for row in connection.execute(query)]
+    by_start: dict[datetime, list[Bucket]] = {}
+    for result in raw_buckets(connection, check, mark, until):
+        by_start.setdefault(resolution.floor(result.start), []).append(result)
+    found += [
+        Bucket(
+            start,
+            len(members),
+            sum(m.failures for m in members),
+            sum(m.avg_ms for m in members) / len(members),
+            max(m.max_ms for m in members),
+        )
+        for start, members in sorted(by_start.items())
+    ]
+    return found
+
+
+def raw_buckets(
+    connection: Connection, check: str, since: datetime, until: datetime
+) -> list[Bucket]:
+    """Given a check and a range, return a bucket of one for each of its raw results with
+    since <= started_at < until, oldest first."""
+    query = (
+        select(results.c.started_at, results.c.status, results.c.duration_ms)
+        .where(
+            results.c.check_name == check,
+            results.c.started_at >= since,
+            results.c.started_at < until,
+        )
+        .order_by(results.c.started_at)
+    )
+    return [
+        Bucket(started, 1, int(status != Status.OK.value), duration, duration)
+        for started, status, duration in connection.execute(query)
+    ]

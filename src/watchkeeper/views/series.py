@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from watchkeeper.results import Status
-from watchkeeper.store.rollups import Resolution, watermarks
-from watchkeeper.store.tables import results, rollups
+from watchkeeper.store.rollups import Bucket, Resolution, bucket_series, raw_buckets
 
 RANGES = {
     "1h": timedelta(hours=1),
@@ -22,15 +19,8 @@ RANGES = {
 }
 
 
-@dataclass(frozen=True)
-class Point:
-    """One bucket (or one raw result): how many ran, how many failed, and their latency."""
-
-    start: datetime
-    count: int
-    failures: int
-    avg_ms: float
-    max_ms: float
+Point = Bucket
+"""One bucket (or one raw result): how many ran, how many failed, and their latency."""
 
 
 @dataclass(frozen=True)
@@ -57,59 +47,6 @@ def read_series(connection: Connection, check: str, since: datetime, until: date
     """Return ``check``'s points with since <= start < until: rollups, then raw results after them."""
     resolution = resolution_for(until - since)
     if resolution is None:
-        return Series(check, since, until, "raw", _raw_points(connection, check, since, until))
-    mark = watermarks(connection).get(resolution)
-    mark = min(max(mark or since, since), until)
-    query = (
-        select(
-            rollups.c.bucket_start,
-            rollups.c.count,
-            rollups.c.failures,
-            rollups.c.avg_ms,
-            rollups.c.max_ms,
-        )
-        .where(
-            rollups.c.check_name == check,
-            rollups.c.resolution == resolution.value,
-            rollups.c.bucket_start >= since,
-            rollups.c.bucket_start < mark,
-        )
-        .order_by(rollups.c.bucket_start)
-    )
-    points = [Point(*row) for row in connection.execute(query)]
-    points += _bucketed(_raw_points(connection, check, mark, until), resolution)
+        return Series(check, since, until, "raw", raw_buckets(connection, check, since, until))
+    points = bucket_series(connection, check, resolution, since, until)
     return Series(check, since, until, resolution.value, points)
-
-
-def _raw_points(
-    connection: Connection, check: str, since: datetime, until: datetime
-) -> list[Point]:
-    query = (
-        select(results.c.started_at, results.c.status, results.c.duration_ms)
-        .where(
-            results.c.check_name == check,
-            results.c.started_at >= since,
-            results.c.started_at < until,
-        )
-        .order_by(results.c.started_at)
-    )
-    return [
-        Point(started, 1, int(status != Status.OK.value), duration, duration)
-        for started, status, duration in connection.execute(query)
-    ]
-
-
-def _bucketed(points: list[Point], resolution: Resolution) -> list[Point]:
-    buckets: dict[datetime, list[Point]] = defaultdict(list)
-    for point in points:
-        buckets[resolution.floor(point.start)].append(point)
-    return [
-        Point(
-            start,
-            len(members),
-            sum(p.failures for p in members),
-            sum(p.avg_ms for p in members) / len(members),
-            max(p.max_ms for p in members),
-        )
-        for start, members in sorted(buckets.items())
-    ]
